@@ -1,0 +1,308 @@
+"""The typed, source-neutral ``Trial`` model.
+
+Parsers (``kg.sources.*``) return :class:`Trial` objects and nothing else; the
+vocabulary linker (``kg.linking``) adds :class:`Link` objects and cell-therapy
+typing; the RDF mapping (``kg.mapping``) reads a Trial and emits quads.
+
+A field is ``None`` (or an empty list) when the source does not state it:
+parsers never invent a value.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from kg.enums import (
+    AgeUnit,
+    AgencyClass,
+    Allocation,
+    ArmType,
+    CellOrigin,
+    ContactRole,
+    DateType,
+    EnrollmentType,
+    InterventionModel,
+    InterventionType,
+    LinkMethod,
+    LocationStatus,
+    Masking,
+    ObservationalModel,
+    OfficialRole,
+    Phase,
+    PrimaryPurpose,
+    ReferenceType,
+    ResponsiblePartyType,
+    Sex,
+    SourceFormat,
+    Status,
+    StudyType,
+    TimePerspective,
+    WhoMasked,
+)
+
+NCT_ID = re.compile(r"^NCT\d{8}$")
+
+
+@dataclass(slots=True, frozen=True)
+class TrialDate:
+    """A date with its real precision: ``"2019-05"`` (month) or ``"2019-05-14"`` (day)."""
+
+    iso: str
+    type: DateType | None = None
+
+    @property
+    def precision(self) -> str:
+        return "day" if len(self.iso) == 10 else "month" if len(self.iso) == 7 else "year"
+
+
+@dataclass(slots=True, frozen=True)
+class Age:
+    """A minimum or maximum age, such as 18 Years."""
+
+    value: int | float
+    unit: AgeUnit
+
+    def __str__(self) -> str:
+        v = int(self.value) if float(self.value).is_integer() else self.value
+        return f"{v} {self.unit.value}"
+
+    @property
+    def iso_duration(self) -> str:
+        """The age as an ``xsd:duration`` lexical form (P18Y, P6M, P2W→P14D, PT12H)."""
+        v = int(self.value) if float(self.value).is_integer() else self.value
+        match self.unit:
+            case AgeUnit.YEARS:
+                return f"P{v}Y"
+            case AgeUnit.MONTHS:
+                return f"P{v}M"
+            case AgeUnit.WEEKS:
+                days = self.value * 7
+                return f"P{int(days) if float(days).is_integer() else days}D"
+            case AgeUnit.DAYS:
+                return f"P{v}D"
+            case AgeUnit.HOURS:
+                return f"PT{v}H"
+            case AgeUnit.MINUTES:
+                return f"PT{v}M"
+        raise ValueError(self.unit)  # pragma: no cover - exhaustive match
+
+
+@dataclass(slots=True)
+class Link:
+    """A link from a condition or intervention to a vocabulary concept."""
+
+    iri: str
+    vocabulary: str  # "MESH", "CL", "UBERON", "CHEBI", "DRUGBANK"
+    method: LinkMethod
+    matched: str | None = None  # the vocabulary label or synonym that matched
+    label: str | None = None  # the concept's preferred label
+
+
+@dataclass(slots=True)
+class Organization:
+    name: str
+    agency_class: AgencyClass | None = None
+
+
+@dataclass(slots=True)
+class SecondaryId:
+    id: str
+    type: str | None = None
+    domain: str | None = None
+
+
+@dataclass(slots=True)
+class Condition:
+    name: str
+    links: list[Link] = field(default_factory=list)
+    # For conditions split out of a run-together line (mirror pages): the verbatim
+    # line, and whether the split could not be made with certainty.
+    verbatim: str | None = None
+    split_uncertain: bool = False
+    # True when the "condition" names a cell type rather than a disease.
+    is_cell_type: bool = False
+
+
+@dataclass(slots=True)
+class CellTherapy:
+    """What a cell-therapy intervention is made of."""
+
+    cell_types: list[Link] = field(default_factory=list)  # CL terms
+    source_tissues: list[Link] = field(default_factory=list)  # UBERON terms
+    origin: CellOrigin | None = None
+    evidence: str | None = None  # the text the typing was read from
+
+
+@dataclass(slots=True)
+class Intervention:
+    name: str
+    type: InterventionType | None = None
+    description: str | None = None
+    other_names: list[str] = field(default_factory=list)
+    arm_labels: list[str] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    cell_therapy: CellTherapy | None = None
+
+
+@dataclass(slots=True)
+class Arm:
+    label: str
+    type: ArmType | None = None
+    description: str | None = None
+    intervention_names: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Outcome:
+    measure: str
+    time_frame: str | None = None
+    description: str | None = None
+
+
+@dataclass(slots=True)
+class Eligibility:
+    criteria: str | None = None
+    inclusion: list[str] = field(default_factory=list)
+    exclusion: list[str] = field(default_factory=list)
+    sex: Sex | None = None
+    gender_based: bool | None = None
+    min_age: Age | None = None
+    max_age: Age | None = None
+    healthy_volunteers: bool | None = None
+    std_ages: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Location:
+    facility: str | None = None
+    city: str | None = None
+    state: str | None = None
+    zip: str | None = None
+    country: str | None = None
+    status: LocationStatus | None = None
+
+
+@dataclass(slots=True)
+class Official:
+    name: str
+    role: OfficialRole | None = None
+    affiliation: str | None = None
+
+
+@dataclass(slots=True)
+class Contact:
+    """A central or site contact. Phone and e-mail are personal contact details:
+    the mapping writes them only when the user opts in."""
+
+    name: str | None = None
+    role: ContactRole | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+@dataclass(slots=True)
+class Reference:
+    pmid: str | None = None
+    type: ReferenceType | None = None
+    citation: str | None = None
+
+
+@dataclass(slots=True)
+class MeshTerm:
+    """A registry-derived MeSH indexing term, ID normalised to D###### / C######."""
+
+    id: str
+    term: str | None = None
+
+
+@dataclass(slots=True)
+class ResponsibleParty:
+    type: ResponsiblePartyType | None = None
+    investigator_name: str | None = None
+    investigator_title: str | None = None
+    investigator_affiliation: str | None = None
+
+
+@dataclass(slots=True)
+class Source:
+    """Where a Trial came from."""
+
+    format: SourceFormat
+    file: str  # file name as given (a zip member is "archive.zip!member.json")
+    checksum: str  # sha256 of the record's bytes
+    last_update: TrialDate | None = None  # the record's own last-update date
+    partial: bool = False  # a truncated page: the trial holds only what was there
+    notes: list[str] = field(default_factory=list)  # what the parser could not map
+
+
+@dataclass(slots=True)
+class Trial:
+    nct_id: str
+    source: Source
+    # identification
+    org_study_id: str | None = None
+    secondary_ids: list[SecondaryId] = field(default_factory=list)
+    nct_id_aliases: list[str] = field(default_factory=list)
+    acronym: str | None = None
+    brief_title: str | None = None
+    official_title: str | None = None
+    # status
+    overall_status: Status | None = None
+    last_known_status: Status | None = None
+    why_stopped: str | None = None
+    status_verified: TrialDate | None = None
+    start_date: TrialDate | None = None
+    primary_completion_date: TrialDate | None = None
+    completion_date: TrialDate | None = None
+    first_posted: TrialDate | None = None
+    last_update_posted: TrialDate | None = None
+    results_first_posted: TrialDate | None = None
+    # sponsor and oversight
+    sponsor: Organization | None = None
+    collaborators: list[Organization] = field(default_factory=list)
+    responsible_party: ResponsibleParty | None = None
+    has_dmc: bool | None = None
+    fda_regulated_drug: bool | None = None
+    fda_regulated_device: bool | None = None
+    # description
+    brief_summary: str | None = None
+    detailed_description: str | None = None
+    conditions: list[Condition] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    # design
+    study_type: StudyType | None = None
+    phases: list[Phase] = field(default_factory=list)
+    allocation: Allocation | None = None
+    intervention_model: InterventionModel | None = None
+    primary_purpose: PrimaryPurpose | None = None
+    masking: Masking | None = None
+    who_masked: list[WhoMasked] = field(default_factory=list)
+    observational_model: ObservationalModel | None = None
+    time_perspective: TimePerspective | None = None
+    enrollment_count: int | None = None
+    enrollment_type: EnrollmentType | None = None
+    # arms, interventions, outcomes
+    arms: list[Arm] = field(default_factory=list)
+    interventions: list[Intervention] = field(default_factory=list)
+    primary_outcomes: list[Outcome] = field(default_factory=list)
+    secondary_outcomes: list[Outcome] = field(default_factory=list)
+    other_outcomes: list[Outcome] = field(default_factory=list)
+    # eligibility
+    eligibility: Eligibility | None = None
+    # contacts and locations
+    locations: list[Location] = field(default_factory=list)
+    officials: list[Official] = field(default_factory=list)
+    contacts: list[Contact] = field(default_factory=list)
+    # references
+    references: list[Reference] = field(default_factory=list)
+    # registry-derived indexing
+    condition_mesh: list[MeshTerm] = field(default_factory=list)
+    condition_mesh_ancestors: list[MeshTerm] = field(default_factory=list)
+    intervention_mesh: list[MeshTerm] = field(default_factory=list)
+    intervention_mesh_ancestors: list[MeshTerm] = field(default_factory=list)
+    has_results: bool | None = None
+
+    def __post_init__(self) -> None:
+        if not NCT_ID.match(self.nct_id):
+            raise ValueError(f"not an NCT ID: {self.nct_id!r}")
