@@ -267,8 +267,8 @@ _ALIASES: dict[type[StrEnum], dict[str, str]] = {
         "observational patient registry": "OBSERVATIONAL",
         "observational [patient registry]": "OBSERVATIONAL",
     },
-    DateType: {"anticipated": "ESTIMATED", "expected": "ESTIMATED"},
-    EnrollmentType: {"anticipated": "ESTIMATED", "expected": "ESTIMATED"},
+    DateType: {"anticipated": "ESTIMATED", "expected": "ESTIMATED", "estimate": "ESTIMATED"},
+    EnrollmentType: {"anticipated": "ESTIMATED", "expected": "ESTIMATED", "estimate": "ESTIMATED"},
     Allocation: {
         "non-randomized": "NON_RANDOMIZED",
         "nonrandomized": "NON_RANDOMIZED",
@@ -300,11 +300,17 @@ _ALIASES: dict[type[StrEnum], dict[str, str]] = {
         "double blind": "DOUBLE",
         "triple blind": "TRIPLE",
         "quadruple blind": "QUADRUPLE",
+        "single-blind": "SINGLE",
+        "double-blind": "DOUBLE",
+        "triple-blind": "TRIPLE",
+        "quadruple-blind": "QUADRUPLE",
     },
     WhoMasked: {
         "care provider": "CARE_PROVIDER",
         "outcomes assessor": "OUTCOMES_ASSESSOR",
         "subject": "PARTICIPANT",
+        "caregiver": "CARE_PROVIDER",
+        "outcome assessor": "OUTCOMES_ASSESSOR",
     },
     ObservationalModel: {
         "case-control": "CASE_CONTROL",
@@ -326,6 +332,7 @@ _ALIASES: dict[type[StrEnum], dict[str, str]] = {
         "dietary supplement": "DIETARY_SUPPLEMENT",
         "genetic": "GENETIC",
         "gene transfer": "GENETIC",
+        "procedure/surgery": "PROCEDURE",
     },
     ArmType: {
         "experimental group": "EXPERIMENTAL",
