@@ -302,6 +302,10 @@ class Trial:
     intervention_mesh: list[MeshTerm] = field(default_factory=list)
     intervention_mesh_ancestors: list[MeshTerm] = field(default_factory=list)
     has_results: bool | None = None
+    # Registry MeSH headings given by name only, with no MeSH ID (the legacy XML's
+    # <condition_browse>/<intervention_browse>): kept verbatim for the linker to resolve.
+    condition_mesh_names: list[str] = field(default_factory=list)
+    intervention_mesh_names: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not NCT_ID.match(self.nct_id):
