@@ -266,6 +266,7 @@ _ALIASES: dict[type[StrEnum], dict[str, str]] = {
         "expanded access": "EXPANDED_ACCESS",
         "observational patient registry": "OBSERVATIONAL",
         "observational [patient registry]": "OBSERVATIONAL",
+        "interventional (clinical trial)": "INTERVENTIONAL",
     },
     DateType: {"anticipated": "ESTIMATED", "expected": "ESTIMATED", "estimate": "ESTIMATED"},
     EnrollmentType: {"anticipated": "ESTIMATED", "expected": "ESTIMATED", "estimate": "ESTIMATED"},
@@ -333,6 +334,7 @@ _ALIASES: dict[type[StrEnum], dict[str, str]] = {
         "genetic": "GENETIC",
         "gene transfer": "GENETIC",
         "procedure/surgery": "PROCEDURE",
+        "biological/vaccine": "BIOLOGICAL",
     },
     ArmType: {
         "experimental group": "EXPERIMENTAL",
@@ -352,6 +354,9 @@ _ALIASES: dict[type[StrEnum], dict[str, str]] = {
     AgencyClass: {
         "u.s. fed": "FED",
         "us fed": "FED",
+        "other u.s. federal agency": "FED",
+        "u.s. federal agency": "FED",
+        "other government": "OTHER_GOV",
         "other gov": "OTHER_GOV",
         "individual": "INDIV",
     },
