@@ -38,8 +38,6 @@ CTGOV_NS = "https://clinicaltrials.gov/study/"
 
 PREFIXES: dict[str, str] = {
     "tkg": TKG_NS,
-    "trial": DATA_NS + "trial/",
-    "org": DATA_NS + "organization/",
     "rdf": RDF_NS,
     "rdfs": RDFS_NS,
     "xsd": XSD_NS,

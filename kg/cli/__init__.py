@@ -1,0 +1,253 @@
+"""The ``trialkg`` command line: thin commands over library functions."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kg import __version__
+from kg.cli._options import OutputFormat, StoreOption, TrialOption, interactive, open_store
+from kg.errors import TrialKGError
+
+app = typer.Typer(
+    name="trialkg",
+    help="Turn clinical-trial records into an RDF knowledge graph: ingest, show, query, validate, export, load.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"trialkg {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """trialkg: clinical trials as a knowledge graph."""
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files, directories or zip archives of trial records or pages.")],
+    store: StoreOption = None,
+    link: Annotated[bool, typer.Option("--link/--no-link", help="Link conditions and interventions to vocabularies.")] = True,
+    include_contacts: Annotated[
+        bool, typer.Option("--include-contacts", help="Also store contacts' phone numbers and e-mail addresses.")
+    ] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict-values", help="Reject a record with any value that cannot be mapped.")
+    ] = False,
+    validate: Annotated[
+        bool, typer.Option("--validate", help="Validate each trial graph with the SHACL shapes; keep violating trials apart.")
+    ] = False,
+    reject: Annotated[
+        bool, typer.Option("--strict", help="With --validate: reject violating trials instead of keeping them apart.")
+    ] = False,
+) -> None:
+    """Read trial records and pages into the store (re-ingesting a source replaces its graph)."""
+    from kg.ingest import ingest as run
+    from kg.mapping import MappingOptions
+    from kg.ingest import ingest_time
+
+    try:
+        ts = open_store(store)
+        linker = None
+        if link:
+            from kg.linking import Linker
+
+            linker = Linker.from_store(ts.store)
+        gate = None
+        quarantine = None
+        if validate:
+            from kg.validation import IngestGate
+
+            gate = quarantine = IngestGate(ts, reject=reject)
+        opts = MappingOptions(include_contacts=include_contacts, ingest_time=ingest_time())
+        if interactive():
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True) as bar:
+                task = bar.add_task("ingesting", total=None)
+                seen = 0
+
+                def tick(nct: str) -> None:
+                    nonlocal seen
+                    seen += 1
+                    bar.update(task, description=f"ingesting: {seen} trials ({nct})")
+
+                report = run(ts, paths, linker=linker, options=opts, gate=gate, strict_parse=strict, on_trial=tick)
+        else:
+            report = run(ts, paths, linker=linker, options=opts, gate=gate, strict_parse=strict)
+    except TrialKGError as exc:
+        raise fail(str(exc)) from None
+    for err in report.errors:
+        typer.echo(f"skipped: {err}", err=True)
+    for nct, file, reason in report.kept_apart:
+        typer.echo(f"{'rejected' if reject else 'kept apart'}: {nct} from {file}: {reason}", err=True)
+    per_format = ", ".join(f"{k} {v}" for k, v in sorted(report.per_format.items()))
+    typer.echo(
+        f"{report.trials_seen} trials ({per_format or 'none'}): {report.trials_added} added, "
+        f"{report.trials_replaced} replaced, {report.trials_unchanged} unchanged"
+        + (f", {len(report.kept_apart)} {'rejected' if reject else 'kept apart'}" if validate else "")
+        + f"; {report.quads_written} quads written; {len(report.errors)} file(s) or record(s) skipped"
+        + (f"; {report.notes} unmapped value(s) noted" if report.notes else "")
+    )
+    if quarantine is not None and not reject and report.kept_apart:
+        typer.echo(f"violating trials are stored apart in graph {quarantine.quarantine_prefix}...", err=True)
+    if report.errors or (validate and report.kept_apart):
+        raise typer.Exit(1)
+
+
+@app.command()
+def export(
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="turtle, ntriples, nquads or trig.")
+    ] = "turtle",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Output file (default: standard output).")] = None,
+    trial: TrialOption = None,
+    vocab: Annotated[bool, typer.Option("--vocab", help="Also export the vocabulary graphs.")] = False,
+    chunk_quads: Annotated[
+        int | None,
+        typer.Option("--chunk-quads", help="N-Quads only: write files of about this many quads into --output (a directory)."),
+    ] = None,
+    store: StoreOption = None,
+) -> None:
+    """Export the graph (streaming; Turtle and TriG with prefixes)."""
+    from kg.export import ExportFormat, export as run, export_chunks
+
+    try:
+        f = ExportFormat(fmt)
+    except ValueError:
+        raise fail(f"unknown format {fmt!r}: use turtle, ntriples, nquads or trig") from None
+    try:
+        ts = open_store(store, read_only=True)
+        if chunk_quads is not None:
+            if f is not ExportFormat.nquads or output is None:
+                raise fail("--chunk-quads needs --format nquads and --output DIRECTORY")
+            files = export_chunks(ts, output, chunk_quads=chunk_quads, nct_ids=trial, vocab=vocab)
+            typer.echo(f"{sum(n for _, n in files)} quads in {len(files)} file(s) under {output}", err=True)
+            return
+        if output is None:
+            n = run(ts, sys.stdout.buffer, f, nct_ids=trial, vocab=vocab)
+            sys.stdout.buffer.flush()
+        else:
+            n = run(ts, output, f, nct_ids=trial, vocab=vocab)
+            typer.echo(f"{n} statements written to {output}", err=True)
+    except TrialKGError as exc:
+        raise fail(str(exc)) from None
+
+
+@app.command()
+def show(
+    nct_id: Annotated[str, typer.Argument(help="The trial's NCT ID.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="json or text.")] = "text",
+    store: StoreOption = None,
+) -> None:
+    """Show one trial's facts, read back from the graph, with per-source values where sources disagree."""
+    from kg.readback import show as run
+
+    if fmt not in ("json", "text"):
+        raise fail(f"unknown format {fmt!r}: use json or text")
+    try:
+        rec = run(open_store(store, read_only=True), nct_id.strip().upper())
+    except TrialKGError as exc:
+        raise fail(str(exc), 1) from None
+    if fmt == "json":
+        typer.echo(json.dumps(rec, indent=2, ensure_ascii=False))
+    else:
+        from kg.cli._text import trial_text
+
+        typer.echo(trial_text(rec))
+
+
+@app.command()
+def conflicts(
+    nct_ids: Annotated[list[str] | None, typer.Argument(help="NCT IDs (default: every trial with several sources).")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+    store: StoreOption = None,
+) -> None:
+    """List every field on which sources of the same trial disagree, with each source's value and date."""
+    from kg.readback import conflicts as run
+
+    try:
+        rows = run(open_store(store, read_only=True), [n.upper() for n in nct_ids] if nct_ids else None)
+    except TrialKGError as exc:
+        raise fail(str(exc), 1) from None
+    if fmt == "json":
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        typer.echo("no conflicts")
+        return
+    for row in rows:
+        typer.echo(f"{row['nct_id']}  {row['field']}")
+        for s in row["sources"]:
+            typer.echo(f"    {s['format']:<20} {s['file']}  (updated {s['last_update'] or 'unknown'}): {s['value']}")
+
+
+@app.command()
+def stats(
+    store: StoreOption = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+) -> None:
+    """Counts: trials, graphs, quads, per-source-format trials, linked and unlinked conditions."""
+    from kg.statistics import store_stats
+
+    try:
+        s = store_stats(open_store(store, read_only=True))
+    except TrialKGError as exc:
+        raise fail(str(exc)) from None
+    if fmt == "json":
+        typer.echo(json.dumps(s, indent=2))
+        return
+    for k, v in s.items():
+        if isinstance(v, dict):
+            typer.echo(f"{k}:")
+            for kk, vv in v.items():
+                typer.echo(f"  {kk}: {vv}")
+        else:
+            typer.echo(f"{k}: {v}")
+
+
+@app.command()
+def sparql(
+    query: Annotated[str | None, typer.Argument(help="A SPARQL query (or use --file).")] = None,
+    file: Annotated[Path | None, typer.Option("--file", help="Read the query from this file.")] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+    store: StoreOption = None,
+) -> None:
+    """Run an ad-hoc SPARQL query on the store (the default graph is the union of all graphs)."""
+    from kg.results import render, solutions_to_rows
+
+    if (query is None) == (file is None):
+        raise fail("give a query or --file, not both")
+    text = file.read_text(encoding="utf-8") if file is not None else query
+    try:
+        ts = open_store(store, read_only=True)
+        result = ts.store.query(text, use_default_graph_as_union=True)
+        variables, rows = solutions_to_rows(result)
+    except SyntaxError as exc:
+        raise fail(f"SPARQL syntax error: {exc}") from None
+    except (OSError, TrialKGError) as exc:
+        raise fail(str(exc)) from None
+    typer.echo(render(variables, rows, fmt.value), nl=False)
+
+
+def run() -> None:  # pragma: no cover - console entry point wrapper
+    app()

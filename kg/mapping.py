@@ -1,0 +1,385 @@
+"""The one RDF mapping: a :class:`~kg.model.Trial` in, pyoxigraph quads out.
+
+Everything a trial source says goes into one named graph per trial and source
+file (:func:`kg.terms.graph_iri`); the graph node itself carries the provenance
+(format, file, checksum, the record's last update, tool version, ingest time).
+IRIs are minted from the NCT ID and positions or normalised names, so the same
+input always gives the same quads (the ingest time aside, which callers may pin).
+Phone numbers and e-mail addresses are written only with ``include_contacts``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache
+
+from pyoxigraph import Literal, NamedNode, Quad
+
+from kg import __version__
+from kg import terms as T
+from kg.model import Age, Link, Outcome, Trial, TrialDate
+
+
+@dataclass(frozen=True, slots=True)
+class MappingOptions:
+    include_contacts: bool = False  # phone and e-mail of contacts (personal data)
+    ingest_time: str | None = None  # xsd:dateTime lexical form; None leaves it out
+    tool_version: str = __version__
+
+
+@cache
+def _enum(member: StrEnum) -> NamedNode:
+    return T.enum_iri(member)
+
+
+def _date(d: TrialDate) -> Literal:
+    n = len(d.iso)
+    dt = T.XSD_DATE if n == 10 else T.XSD_GYEARMONTH if n == 7 else T.XSD_GYEAR
+    return Literal(d.iso, datatype=dt)
+
+
+def _int(v: int) -> Literal:
+    return Literal(str(v), datatype=T.XSD_INTEGER)
+
+
+_TRUE = Literal("true", datatype=T.XSD_BOOLEAN)
+_FALSE = Literal("false", datatype=T.XSD_BOOLEAN)
+
+
+def _bool(v: bool) -> Literal:
+    return _TRUE if v else _FALSE
+
+
+def _unique_slugs(names: Iterable[str]) -> list[str]:
+    """Slugs for a list of names, made unique within the list by a numeric suffix."""
+    out: list[str] = []
+    seen: dict[str, int] = {}
+    for n in names:
+        s = T.slug(n)
+        k = seen.get(s, 0) + 1
+        seen[s] = k
+        out.append(s if k == 1 else f"{s}-{k}")
+    return out
+
+
+def graph_for(trial: Trial) -> NamedNode:
+    return T.graph_iri(trial.nct_id, trial.source.format.value, trial.source.file)
+
+
+def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> list[Quad]:  # noqa: B008
+    g = graph_for(trial)
+    out: list[Quad] = []
+    add = out.append
+    t = T.trial_iri(trial.nct_id)
+    base = t.value
+
+    def lit(s: NamedNode, p: NamedNode, v: str | None) -> None:
+        if v is not None:
+            add(Quad(s, p, Literal(v), g))
+
+    def obj(s: NamedNode, p: NamedNode, o: NamedNode | None) -> None:
+        if o is not None:
+            add(Quad(s, p, o, g))
+
+    def enum(s: NamedNode, p: NamedNode, v: StrEnum | None) -> None:
+        if v is not None:
+            add(Quad(s, p, _enum(v), g))
+
+    def boolean(s: NamedNode, p: NamedNode, v: bool | None) -> None:
+        if v is not None:
+            add(Quad(s, p, _bool(v), g))
+
+    def date(p: NamedNode, ptype: NamedNode | None, d: TrialDate | None) -> None:
+        if d is None:
+            return
+        add(Quad(t, p, _date(d), g))
+        if ptype is not None and d.type is not None:
+            add(Quad(t, ptype, _enum(d.type), g))
+
+    # -- provenance of this named graph
+    src = trial.source
+    add(Quad(g, T.RDF_TYPE, T.SourceRecord, g))
+    add(Quad(g, T.RDF_TYPE, T.PROV_ENTITY, g))
+    add(Quad(g, T.describesTrial, t, g))
+    add(Quad(g, T.sourceFormat, _enum(src.format), g))
+    add(Quad(g, T.sourceFile, Literal(src.file), g))
+    add(Quad(g, T.checksum, Literal("sha256:" + src.checksum), g))
+    if src.last_update is not None:
+        add(Quad(g, T.recordLastUpdate, _date(src.last_update), g))
+    add(Quad(g, T.partial, _bool(src.partial), g))
+    add(Quad(g, T.toolVersion, Literal(options.tool_version), g))
+    if options.ingest_time is not None:
+        add(Quad(g, T.PROV_GENERATED_AT_TIME, Literal(options.ingest_time, datatype=T.XSD_DATETIME), g))
+    for note in src.notes:
+        add(Quad(g, T.parseNote, Literal(note), g))
+
+    # -- identification
+    add(Quad(t, T.RDF_TYPE, T.ClinicalTrial, g))
+    add(Quad(t, T.RDF_TYPE, T.SCHEMA_MEDICAL_TRIAL, g))
+    add(Quad(t, T.nctId, Literal(trial.nct_id), g))
+    add(Quad(t, T.RDFS_SEE_ALSO, T.ctgov_iri(trial.nct_id), g))
+    lit(t, T.orgStudyId, trial.org_study_id)
+    for i, sid in enumerate(trial.secondary_ids, start=1):
+        n = NamedNode(f"{base}/secondary-id/{i}")
+        add(Quad(t, T.secondaryIdentifier, n, g))
+        add(Quad(n, T.RDF_TYPE, T.SecondaryIdentifier, g))
+        add(Quad(n, T.identifierValue, Literal(sid.id), g))
+        lit(n, T.identifierType, sid.type)
+        lit(n, T.identifierDomain, sid.domain)
+    for alias in trial.nct_id_aliases:
+        add(Quad(t, T.nctIdAlias, Literal(alias), g))
+    lit(t, T.acronym, trial.acronym)
+    lit(t, T.briefTitle, trial.brief_title)
+    if trial.brief_title is not None:
+        add(Quad(t, T.RDFS_LABEL, Literal(trial.brief_title), g))
+    lit(t, T.officialTitle, trial.official_title)
+
+    # -- status and dates
+    enum(t, T.overallStatus, trial.overall_status)
+    enum(t, T.lastKnownStatus, trial.last_known_status)
+    lit(t, T.whyStopped, trial.why_stopped)
+    date(T.statusVerifiedDate, None, trial.status_verified)
+    date(T.startDate, T.startDateType, trial.start_date)
+    date(T.primaryCompletionDate, T.primaryCompletionDateType, trial.primary_completion_date)
+    date(T.completionDate, T.completionDateType, trial.completion_date)
+    date(T.firstPostedDate, None, trial.first_posted)
+    date(T.lastUpdatePostedDate, None, trial.last_update_posted)
+    date(T.resultsFirstPostedDate, None, trial.results_first_posted)
+
+    # -- sponsor, collaborators, oversight
+    for prop, orgs in ((T.leadSponsor, [trial.sponsor] if trial.sponsor else []), (T.collaborator, trial.collaborators)):
+        for org in orgs:
+            o = T.organization_iri(org.name)
+            add(Quad(t, prop, o, g))
+            add(Quad(o, T.RDF_TYPE, T.Organization, g))
+            add(Quad(o, T.name, Literal(org.name), g))
+            enum(o, T.agencyClass, org.agency_class)
+    if (rp := trial.responsible_party) is not None:
+        n = NamedNode(f"{base}/responsible-party")
+        add(Quad(t, T.responsibleParty, n, g))
+        add(Quad(n, T.RDF_TYPE, T.ResponsibleParty, g))
+        enum(n, T.responsiblePartyType, rp.type)
+        lit(n, T.name, rp.investigator_name)
+        lit(n, T.investigatorTitle, rp.investigator_title)
+        lit(n, T.affiliation, rp.investigator_affiliation)
+    boolean(t, T.hasDataMonitoringCommittee, trial.has_dmc)
+    boolean(t, T.isFdaRegulatedDrug, trial.fda_regulated_drug)
+    boolean(t, T.isFdaRegulatedDevice, trial.fda_regulated_device)
+
+    # -- description, conditions, keywords
+    lit(t, T.briefSummary, trial.brief_summary)
+    lit(t, T.detailedDescription, trial.detailed_description)
+    for cond, s in zip(trial.conditions, _unique_slugs(c.name for c in trial.conditions), strict=True):
+        c = NamedNode(f"{base}/condition/{s}")
+        add(Quad(t, T.condition, c, g))
+        add(Quad(c, T.RDF_TYPE, T.Condition, g))
+        add(Quad(c, T.name, Literal(cond.name), g))
+        add(Quad(c, T.RDFS_LABEL, Literal(cond.name), g))
+        if cond.verbatim is not None:
+            add(Quad(c, T.verbatim, Literal(cond.verbatim), g))
+            add(Quad(c, T.splitUncertain, _bool(cond.split_uncertain), g))
+        if cond.is_cell_type:
+            add(Quad(c, T.isCellType, _TRUE, g))
+        _links(add, c, cond.links, g)
+    for kw in trial.keywords:
+        add(Quad(t, T.keyword, Literal(kw), g))
+
+    # -- design
+    enum(t, T.studyType, trial.study_type)
+    for ph in trial.phases:
+        add(Quad(t, T.phase, _enum(ph), g))
+    enum(t, T.allocation, trial.allocation)
+    enum(t, T.interventionModel, trial.intervention_model)
+    enum(t, T.primaryPurpose, trial.primary_purpose)
+    enum(t, T.masking, trial.masking)
+    for wm in trial.who_masked:
+        add(Quad(t, T.whoMasked, _enum(wm), g))
+    enum(t, T.observationalModel, trial.observational_model)
+    enum(t, T.timePerspective, trial.time_perspective)
+    if trial.enrollment_count is not None:
+        add(Quad(t, T.enrollmentCount, _int(trial.enrollment_count), g))
+    enum(t, T.enrollmentType, trial.enrollment_type)
+
+    # -- interventions (by normalised name) and arms (by position)
+    iv_nodes: dict[str, NamedNode] = {}
+    for iv, s in zip(trial.interventions, _unique_slugs(i.name for i in trial.interventions), strict=True):
+        n = NamedNode(f"{base}/intervention/{s}")
+        iv_nodes.setdefault(iv.name.casefold(), n)
+        add(Quad(t, T.intervention, n, g))
+        add(Quad(n, T.RDF_TYPE, T.Intervention, g))
+        add(Quad(n, T.name, Literal(iv.name), g))
+        add(Quad(n, T.RDFS_LABEL, Literal(iv.name), g))
+        enum(n, T.interventionType, iv.type)
+        lit(n, T.description, iv.description)
+        for other in iv.other_names:
+            add(Quad(n, T.otherName, Literal(other), g))
+        _links(add, n, iv.links, g)
+        if (ct := iv.cell_therapy) is not None:
+            cn = NamedNode(f"{n.value}/cell-therapy")
+            add(Quad(n, T.cellTherapy, cn, g))
+            add(Quad(cn, T.RDF_TYPE, T.CellTherapy, g))
+            for link in ct.cell_types:
+                add(Quad(cn, T.cellType, NamedNode(link.iri), g))
+            for link in ct.source_tissues:
+                add(Quad(cn, T.cellSource, NamedNode(link.iri), g))
+            enum(cn, T.cellOrigin, ct.origin)
+            lit(cn, T.evidenceText, ct.evidence)
+    for i, a in enumerate(trial.arms, start=1):
+        n = NamedNode(f"{base}/arm/{i}")
+        add(Quad(t, T.arm, n, g))
+        add(Quad(n, T.RDF_TYPE, T.Arm, g))
+        add(Quad(n, T.position, _int(i), g))
+        add(Quad(n, T.name, Literal(a.label), g))
+        add(Quad(n, T.RDFS_LABEL, Literal(a.label), g))
+        enum(n, T.armType, a.type)
+        lit(n, T.description, a.description)
+        for iv_name in a.intervention_names:
+            target = iv_nodes.get(_strip_type_prefix(iv_name).casefold()) or iv_nodes.get(iv_name.casefold())
+            if target is not None:
+                add(Quad(n, T.armIntervention, target, g))
+    # interventions that name their arms (the registry states the link from both sides)
+    arm_by_label = {a.label.casefold(): NamedNode(f"{base}/arm/{i}") for i, a in enumerate(trial.arms, start=1)}
+    for iv in trial.interventions:
+        target = iv_nodes[iv.name.casefold()]
+        for label in iv.arm_labels:
+            an = arm_by_label.get(label.casefold())
+            if an is not None:
+                add(Quad(an, T.armIntervention, target, g))
+
+    # -- outcomes
+    for prop, kind, items in (
+        (T.primaryOutcome, "primary", trial.primary_outcomes),
+        (T.secondaryOutcome, "secondary", trial.secondary_outcomes),
+        (T.otherOutcome, "other", trial.other_outcomes),
+    ):
+        _outcomes(add, t, prop, f"{base}/outcome/{kind}", items, g)
+
+    # -- eligibility
+    if (el := trial.eligibility) is not None:
+        e = NamedNode(f"{base}/eligibility")
+        add(Quad(t, T.eligibility, e, g))
+        add(Quad(e, T.RDF_TYPE, T.Eligibility, g))
+        lit(e, T.criteriaText, el.criteria)
+        for prop, kind, items in (
+            (T.inclusionCriterion, "inclusion", el.inclusion),
+            (T.exclusionCriterion, "exclusion", el.exclusion),
+        ):
+            for i, item in enumerate(items, start=1):
+                cn = NamedNode(f"{e.value}/{kind}/{i}")
+                add(Quad(e, prop, cn, g))
+                add(Quad(cn, T.RDF_TYPE, T.Criterion, g))
+                add(Quad(cn, T.position, _int(i), g))
+                add(Quad(cn, T.text, Literal(item), g))
+        enum(e, T.sex, el.sex)
+        boolean(e, T.genderBased, el.gender_based)
+        _age(add, e, T.minimumAge, T.minimumAgeText, el.min_age, g)
+        _age(add, e, T.maximumAge, T.maximumAgeText, el.max_age, g)
+        boolean(e, T.healthyVolunteers, el.healthy_volunteers)
+        for sa in el.std_ages:
+            add(Quad(e, T.stdAge, Literal(sa), g))
+
+    # -- locations, officials, contacts
+    for i, loc in enumerate(trial.locations, start=1):
+        n = NamedNode(f"{base}/location/{i}")
+        add(Quad(t, T.location, n, g))
+        add(Quad(n, T.RDF_TYPE, T.Location, g))
+        add(Quad(n, T.position, _int(i), g))
+        lit(n, T.facility, loc.facility)
+        lit(n, T.city, loc.city)
+        lit(n, T.state, loc.state)
+        lit(n, T.postalCode, loc.zip)
+        lit(n, T.country, loc.country)
+        enum(n, T.locationStatus, loc.status)
+    for i, off in enumerate(trial.officials, start=1):
+        n = NamedNode(f"{base}/official/{i}")
+        add(Quad(t, T.official, n, g))
+        add(Quad(n, T.RDF_TYPE, T.Official, g))
+        add(Quad(n, T.name, Literal(off.name), g))
+        enum(n, T.officialRole, off.role)
+        lit(n, T.affiliation, off.affiliation)
+    for i, ct_ in enumerate(trial.contacts, start=1):
+        if ct_.name is None and not options.include_contacts:
+            continue
+        n = NamedNode(f"{base}/contact/{i}")
+        add(Quad(t, T.contact, n, g))
+        add(Quad(n, T.RDF_TYPE, T.Contact, g))
+        lit(n, T.name, ct_.name)
+        enum(n, T.contactRole, ct_.role)
+        if options.include_contacts:
+            lit(n, T.SCHEMA_TELEPHONE, ct_.phone)
+            lit(n, T.SCHEMA_EMAIL, ct_.email)
+
+    # -- references
+    for i, ref in enumerate(trial.references, start=1):
+        n = NamedNode(f"{base}/reference/{i}")
+        add(Quad(t, T.reference, n, g))
+        add(Quad(n, T.RDF_TYPE, T.Reference, g))
+        if ref.pmid is not None:
+            add(Quad(n, T.pmid, Literal(ref.pmid), g))
+            if ref.pmid.isdigit():
+                add(Quad(n, T.RDFS_SEE_ALSO, T.pubmed_iri(ref.pmid), g))
+        enum(n, T.referenceType, ref.type)
+        lit(n, T.citation, ref.citation)
+
+    # -- registry-derived MeSH indexing
+    for prop, terms in (
+        (T.conditionMesh, trial.condition_mesh),
+        (T.conditionMeshAncestor, trial.condition_mesh_ancestors),
+        (T.interventionMesh, trial.intervention_mesh),
+        (T.interventionMeshAncestor, trial.intervention_mesh_ancestors),
+    ):
+        for m in terms:
+            add(Quad(t, prop, T.mesh_iri(m.id), g))
+    boolean(t, T.hasResults, trial.has_results)
+    return out
+
+
+def _strip_type_prefix(name: str) -> str:
+    """Arm intervention names in v2/classic records are "Drug: Aspirin"."""
+    head, sep, rest = name.partition(": ")
+    if sep and head.replace(" ", "").replace("/", "").isalpha() and len(head) <= 25:
+        return rest
+    return name
+
+
+def _links(add, node: NamedNode, links: list[Link], g: NamedNode) -> None:  # type: ignore[no-untyped-def]
+    seen: set[str] = set()
+    for link in links:
+        target = NamedNode(link.iri)
+        if link.iri not in seen:
+            add(Quad(node, T.linkedConcept, target, g))
+        key = f"{link.method.value}|{link.iri}"
+        if key in seen:
+            continue
+        seen.add(link.iri)
+        seen.add(key)
+        ln = NamedNode(f"{node.value}/link/{link.method.value.lower()}/{T.slug(T.curie(link.iri))}")
+        add(Quad(node, T.hasLink, ln, g))
+        add(Quad(ln, T.RDF_TYPE, T.VocabularyLink, g))
+        add(Quad(ln, T.linkTarget, target, g))
+        add(Quad(ln, T.linkMethod, _enum(link.method), g))
+        add(Quad(ln, T.vocabulary, Literal(link.vocabulary), g))
+        if link.matched is not None:
+            add(Quad(ln, T.matchedTerm, Literal(link.matched), g))
+
+
+def _outcomes(add, t: NamedNode, prop: NamedNode, base: str, items: list[Outcome], g: NamedNode) -> None:  # type: ignore[no-untyped-def]
+    for i, o in enumerate(items, start=1):
+        n = NamedNode(f"{base}/{i}")
+        add(Quad(t, prop, n, g))
+        add(Quad(n, T.RDF_TYPE, T.Outcome, g))
+        add(Quad(n, T.position, _int(i), g))
+        add(Quad(n, T.measure, Literal(o.measure), g))
+        if o.time_frame is not None:
+            add(Quad(n, T.timeFrame, Literal(o.time_frame), g))
+        if o.description is not None:
+            add(Quad(n, T.description, Literal(o.description), g))
+
+
+def _age(add, e: NamedNode, p: NamedNode, ptext: NamedNode, age: Age | None, g: NamedNode) -> None:  # type: ignore[no-untyped-def]
+    if age is None:
+        return
+    add(Quad(e, p, Literal(age.iso_duration, datatype=T.XSD_DURATION), g))
+    add(Quad(e, ptext, Literal(str(age)), g))

@@ -1,0 +1,49 @@
+"""Store statistics for ``trialkg stats``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kg import terms as T
+from kg.store import TrialStore
+
+
+def _count(ts: TrialStore, query: str) -> int:
+    for sol in ts.store.query(query, use_default_graph_as_union=True):
+        return int(sol[0].value)
+    return 0
+
+
+def store_stats(ts: TrialStore) -> dict[str, Any]:
+    graphs = ts.trial_graphs()
+    trials = {nct for nct, _ in graphs}
+    per_format: dict[str, int] = {}
+    for q in ts.store.quads_for_pattern(None, T.sourceFormat, None, None):
+        fmt = T.enum_value(q.object.value)
+        key = fmt[1] if fmt else q.object.value
+        per_format[key] = per_format.get(key, 0) + 1
+    vocab_graphs = [g for g in ts.named_graphs() if g.startswith(T.VOCAB_GRAPH_PREFIX)]
+    conditions = _count(ts, f"SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE {{ ?t <{T.condition.value}> ?c }}")
+    linked = _count(
+        ts,
+        f"SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE {{ ?t <{T.condition.value}> ?c . ?c <{T.linkedConcept.value}> ?x }}",
+    )
+    interventions = _count(ts, f"SELECT (COUNT(DISTINCT ?i) AS ?n) WHERE {{ ?t <{T.intervention.value}> ?i }}")
+    iv_linked = _count(
+        ts,
+        f"SELECT (COUNT(DISTINCT ?i) AS ?n) WHERE {{ ?t <{T.intervention.value}> ?i . ?i <{T.linkedConcept.value}> ?x }}",
+    )
+    return {
+        "trials": len(trials),
+        "trial graphs": len(graphs),
+        "trials with several sources": len(graphs) - len(trials) if graphs else 0,
+        "quads": len(ts),
+        "graphs per source format": dict(sorted(per_format.items())),
+        "vocabulary graphs": len(vocab_graphs),
+        "conditions": conditions,
+        "conditions linked": linked,
+        "conditions unlinked": conditions - linked,
+        "interventions": interventions,
+        "interventions linked": iv_linked,
+        "interventions unlinked": interventions - iv_linked,
+    }

@@ -1,0 +1,102 @@
+"""The persistent embedded store: a pyoxigraph Store in a directory.
+
+New trial graphs are written with Oxigraph's bulk writer, except for each graph's
+``tkg:checksum`` quad, which is added afterwards in one transaction: a graph with
+no checksum is therefore one whose write was interrupted, and the next ingest
+replaces it. A trial graph that replaces an older version of itself is dropped and
+re-inserted in one SPARQL Update request, which Oxigraph applies in a single
+transaction. A crash never leaves a half-written graph that looks complete.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kg import terms as T
+from kg.errors import StoreError
+
+DEFAULT_STORE = Path("trialkg-store")
+STORE_ENV = "TRIALKG_STORE"
+
+
+def default_store_path() -> Path:
+    return Path(os.environ.get(STORE_ENV) or DEFAULT_STORE)
+
+
+class TrialStore:
+    """A trialkg store. ``path=None`` gives an in-memory store (tests, one-off runs)."""
+
+    def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
+        self.path = Path(path) if path is not None else None
+        try:
+            if self.path is None:
+                self.store = ox.Store()
+            elif read_only:
+                if not self.path.exists():
+                    raise StoreError(f"no store at {self.path}: run `trialkg ingest` first or pass --store")
+                self.store = ox.Store.read_only(str(self.path))
+            else:
+                self.path.mkdir(parents=True, exist_ok=True)
+                self.store = ox.Store(str(self.path))
+        except OSError as exc:
+            raise StoreError(f"cannot open the store at {self.path}: {exc}") from exc
+
+    # -- trial graphs -------------------------------------------------------
+
+    def graph_checksum(self, graph: ox.NamedNode) -> tuple[str | None, str | None]:
+        """``(checksum, tool version)`` recorded in a trial graph; ``(None, None)`` when
+        there is no such graph, and ``("", version)`` for an interrupted write."""
+        if not self.store.contains_named_graph(graph):
+            return None, None
+        checksum: str | None = ""
+        version = None
+        for q in self.store.quads_for_pattern(graph, T.checksum, None, graph):
+            checksum = q.object.value
+        for q in self.store.quads_for_pattern(graph, T.toolVersion, None, graph):
+            version = q.object.value
+        return checksum, version
+
+    def add_new_graphs(self, quads: list[ox.Quad]) -> None:
+        """Add the quads of graphs that are not in the store yet (see the module doc)."""
+        markers = [q for q in quads if q.predicate == T.checksum]
+        body = [q for q in quads if q.predicate != T.checksum]
+        self.store.bulk_extend(body)
+        self.store.extend(markers)
+
+    def replace_graph(self, graph: ox.NamedNode, quads: list[ox.Quad]) -> None:
+        """Replace one named graph's content atomically."""
+        triples = ox.serialize(
+            [ox.Triple(q.subject, q.predicate, q.object) for q in quads], format=ox.RdfFormat.N_TRIPLES
+        ).decode("utf-8")
+        self.store.update(f"DROP SILENT GRAPH <{graph.value}> ;\nINSERT DATA {{ GRAPH <{graph.value}> {{\n{triples}}} }}")
+
+    def drop_graph(self, graph: ox.NamedNode) -> None:
+        self.store.update(f"DROP SILENT GRAPH <{graph.value}>")
+
+    def trial_graphs(self, nct_ids: Iterable[str] | None = None) -> list[tuple[str, str]]:
+        """``(nct_id, graph IRI)`` of every trial graph, sorted, optionally only for ``nct_ids``."""
+        out = []
+        wanted = set(nct_ids) if nct_ids is not None else None
+        for q in self.store.quads_for_pattern(None, T.describesTrial, None, None):
+            nct = q.object.value.rsplit("/", 1)[-1]
+            if wanted is None or nct in wanted:
+                out.append((nct, q.subject.value))
+        return sorted(set(out))
+
+    def graph_quads(self, graph: str | ox.NamedNode) -> Iterator[ox.Quad]:
+        g = graph if isinstance(graph, ox.NamedNode) else ox.NamedNode(graph)
+        return self.store.quads_for_pattern(None, None, None, g)
+
+    def named_graphs(self) -> list[str]:
+        return sorted(g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode))
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+    def flush(self) -> None:
+        if self.path is not None:
+            self.store.flush()
