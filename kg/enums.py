@@ -448,6 +448,12 @@ def parse_phases(value: str | None) -> list[Phase]:
     "Phase 2 / Phase 1" into sorted, de-duplicated phases."""
     if value is None or not value.strip():
         return []
+    try:  # a whole spelling that contains a separator, such as "N/A"
+        whole = coerce(Phase, value)
+    except UnknownValue:
+        pass
+    else:
+        return [whole] if whole is not None else []
     found: set[Phase] = set()
     for part in _PHASE_SPLIT.split(value.strip()):
         if not part:
