@@ -181,6 +181,8 @@ class Location:
     zip: str | None = None
     country: str | None = None
     status: LocationStatus | None = None
+    # Site contacts, where the source ties them to this site (names, roles, phones).
+    contacts: list[Contact] = field(default_factory=list)
 
 
 @dataclass(slots=True)
