@@ -13,11 +13,13 @@ from __future__ import annotations
 from types import ModuleType
 
 from kg.enums import SourceFormat
-from kg.sources import ctgov_v2_json
+from kg.sources import ctgov_classic_json, ctgov_v2_json, ctgov_xml
 
 #: Order matters: the first module whose ``sniff`` accepts a file's head parses it.
 REGISTRY: dict[SourceFormat, ModuleType] = {
     SourceFormat.CTGOV_V2_JSON: ctgov_v2_json,
+    SourceFormat.CTGOV_CLASSIC_JSON: ctgov_classic_json,
+    SourceFormat.CTGOV_XML: ctgov_xml,
 }
 
 SNIFF_BYTES = 65536

@@ -76,7 +76,12 @@ DESCRIPTION = "ClinicalTrials.gov classic API full-study JSON (study, FullStudy,
 _SNIFF = re.compile(rb'"(?:ProtocolSection|FullStudiesResponse)"\s*:')
 
 # ResultsSection modules that mean results were posted (MoreInfoModule alone does not).
-_RESULTS_MODULES = ("ParticipantFlowModule", "BaselineCharacteristicsModule", "OutcomeMeasuresModule", "AdverseEventsModule")
+_RESULTS_MODULES = (
+    "ParticipantFlowModule",
+    "BaselineCharacteristicsModule",
+    "OutcomeMeasuresModule",
+    "AdverseEventsModule",
+)
 
 
 def sniff(head: bytes) -> bool:
@@ -232,9 +237,7 @@ def _get(d: Any, *keys: str) -> Any:
     return d
 
 
-def study_to_trial(
-    study: dict[str, Any], file: str, where: str = "$", *, checksum: str, strict: bool = False
-) -> Trial:
+def study_to_trial(study: dict[str, Any], file: str, where: str = "$", *, checksum: str, strict: bool = False) -> Trial:
     ps = study.get("ProtocolSection")
     P = f"{where}.ProtocolSection"
     if not isinstance(ps, dict):
@@ -265,10 +268,10 @@ def study_to_trial(
     derived = f.obj(study, "DerivedSection", where)
     results = f.obj(study, "ResultsSection", where)
 
-    I = f"{P}.IdentificationModule"
+    ID = f"{P}.IdentificationModule"
     S = f"{P}.StatusModule"
     SC = f"{P}.SponsorCollaboratorsModule"
-    O = f"{P}.OversightModule"
+    OV = f"{P}.OversightModule"
     D = f"{P}.DesignModule"
     DI = f"{D}.DesignInfo"
     DM = f"{DI}.DesignMaskingInfo"
@@ -305,16 +308,16 @@ def study_to_trial(
                 f"{S}.LastUpdatePostDateStruct.LastUpdatePostDate",
             ),
         ),
-        org_study_id=f.s(f.obj(ident, "OrgStudyIdInfo", I), "OrgStudyId", f"{I}.OrgStudyIdInfo"),
+        org_study_id=f.s(f.obj(ident, "OrgStudyIdInfo", ID), "OrgStudyId", f"{ID}.OrgStudyIdInfo"),
         secondary_ids=[
             SecondaryId(sid, f.s(s, "SecondaryIdType", w), f.s(s, "SecondaryIdDomain", w))
-            for w, s in f.objs(ident, "SecondaryIdInfoList", "SecondaryIdInfo", I)
+            for w, s in f.objs(ident, "SecondaryIdInfoList", "SecondaryIdInfo", ID)
             if (sid := f.s(s, "SecondaryId", w))
         ],
-        nct_id_aliases=f.strs(ident, "NCTIdAliasList", "NCTIdAlias", I),
-        acronym=f.s(ident, "Acronym", I),
-        brief_title=f.s(ident, "BriefTitle", I),
-        official_title=f.s(ident, "OfficialTitle", I),
+        nct_id_aliases=f.strs(ident, "NCTIdAliasList", "NCTIdAlias", ID),
+        acronym=f.s(ident, "Acronym", ID),
+        brief_title=f.s(ident, "BriefTitle", ID),
+        official_title=f.s(ident, "OfficialTitle", ID),
         overall_status=r.enum(Status, f.s(status, "OverallStatus", S), f"{S}.OverallStatus"),
         last_known_status=r.enum(Status, f.s(status, "LastKnownStatus", S), f"{S}.LastKnownStatus"),
         why_stopped=f.s(status, "WhyStopped", S),
@@ -327,7 +330,9 @@ def study_to_trial(
         results_first_posted=results_posted,
         sponsor=Organization(
             lead_name,
-            r.enum(AgencyClass, f.s(lead, "LeadSponsorClass", f"{SC}.LeadSponsor"), f"{SC}.LeadSponsor.LeadSponsorClass"),
+            r.enum(
+                AgencyClass, f.s(lead, "LeadSponsorClass", f"{SC}.LeadSponsor"), f"{SC}.LeadSponsor.LeadSponsorClass"
+            ),
         )
         if lead_name
         else None,
@@ -337,9 +342,9 @@ def study_to_trial(
             if (cname := f.s(c, "CollaboratorName", w))
         ],
         responsible_party=_responsible_party(f, rp, f"{SC}.ResponsibleParty"),
-        has_dmc=r.boolean(f.s(oversight, "OversightHasDMC", O), f"{O}.OversightHasDMC"),
-        fda_regulated_drug=r.boolean(f.s(oversight, "IsFDARegulatedDrug", O), f"{O}.IsFDARegulatedDrug"),
-        fda_regulated_device=r.boolean(f.s(oversight, "IsFDARegulatedDevice", O), f"{O}.IsFDARegulatedDevice"),
+        has_dmc=r.boolean(f.s(oversight, "OversightHasDMC", OV), f"{OV}.OversightHasDMC"),
+        fda_regulated_drug=r.boolean(f.s(oversight, "IsFDARegulatedDrug", OV), f"{OV}.IsFDARegulatedDrug"),
+        fda_regulated_device=r.boolean(f.s(oversight, "IsFDARegulatedDevice", OV), f"{OV}.IsFDARegulatedDevice"),
         brief_summary=f.s(desc, "BriefSummary", f"{P}.DescriptionModule"),
         detailed_description=f.s(desc, "DetailedDescription", f"{P}.DescriptionModule"),
         conditions=[Condition(c) for c in f.strs(cond_mod, "ConditionList", "Condition", f"{P}.ConditionsModule")],
@@ -373,7 +378,9 @@ def study_to_trial(
             ),
             f"{DI}.DesignTimePerspectiveList.DesignTimePerspective",
         ),
-        enrollment_count=r.integer(f.s(enrol, "EnrollmentCount", f"{D}.EnrollmentInfo"), f"{D}.EnrollmentInfo.EnrollmentCount"),
+        enrollment_count=r.integer(
+            f.s(enrol, "EnrollmentCount", f"{D}.EnrollmentInfo"), f"{D}.EnrollmentInfo.EnrollmentCount"
+        ),
         enrollment_type=r.enum(
             EnrollmentType, f.s(enrol, "EnrollmentType", f"{D}.EnrollmentInfo"), f"{D}.EnrollmentInfo.EnrollmentType"
         ),
@@ -423,6 +430,15 @@ def study_to_trial(
                 zip=f.s(loc, "LocationZip", w),
                 country=f.s(loc, "LocationCountry", w),
                 status=r.enum(LocationStatus, f.s(loc, "LocationStatus", w), f"{w}.LocationStatus"),
+                contacts=[
+                    Contact(
+                        name=f.s(c, "LocationContactName", cw),
+                        role=r.enum(ContactRole, f.s(c, "LocationContactRole", cw), f"{cw}.LocationContactRole"),
+                        phone=_phone(f.s(c, "LocationContactPhone", cw), f.s(c, "LocationContactPhoneExt", cw)),
+                        email=f.s(c, "LocationContactEMail", cw),
+                    )
+                    for cw, c in f.objs(loc, "LocationContactList", "LocationContact", w)
+                ],
             )
             for w, loc in f.objs(cl, "LocationList", "Location", CL)
         ],
@@ -482,7 +498,9 @@ def _responsible_party(f: _Fields, rp: dict, where: str) -> ResponsibleParty | N
         investigator_title=f.s(rp, "ResponsiblePartyInvestigatorTitle", where),
         investigator_affiliation=f.s(rp, "ResponsiblePartyInvestigatorAffiliation", where),
     )
-    if party.type is None and not (party.investigator_name or party.investigator_title or party.investigator_affiliation):
+    if party.type is None and not (
+        party.investigator_name or party.investigator_title or party.investigator_affiliation
+    ):
         return None
     return party
 
