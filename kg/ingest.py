@@ -76,7 +76,7 @@ def ingest(
     options: MappingOptions | None = None,
     gate: Gate | None = None,
     strict_parse: bool = False,
-    batch_size: int = 500,
+    batch_quads: int = 50_000,
     on_trial: Callable[[str], None] | None = None,
 ) -> IngestReport:
     opts = options or MappingOptions(ingest_time=ingest_time())
@@ -121,7 +121,7 @@ def ingest(
             batch.extend(quads)
             batch_graphs.add(graph.value)
             report.trials_added += 1
-            if len(batch_graphs) >= batch_size:
+            if len(batch) >= batch_quads:
                 flush()
         else:
             flush()

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
 
 from pyoxigraph import Literal, NamedNode, Quad
 
@@ -29,9 +28,17 @@ class MappingOptions:
     tool_version: str = __version__
 
 
-@cache
+_ENUM_NODES: dict[tuple[type, str], NamedNode] = {}
+
+
 def _enum(member: StrEnum) -> NamedNode:
-    return T.enum_iri(member)
+    # Keyed on the enumeration class too: StrEnum members of different
+    # enumerations with the same value ("ESTIMATED", "OTHER") compare equal.
+    key = (type(member), member.value)
+    node = _ENUM_NODES.get(key)
+    if node is None:
+        node = _ENUM_NODES[key] = T.enum_iri(member)
+    return node
 
 
 def _date(d: TrialDate) -> Literal:
