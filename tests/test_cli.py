@@ -1,0 +1,162 @@
+"""The command line, end to end on hand-written records: ingest, show, stats,
+sparql, export in every format, exit statuses and clean errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from typer.testing import CliRunner
+
+from kg.cli import app
+from tests.conftest import FIXTURES
+
+V2_FIXTURE = FIXTURES / "records" / "v2" / "NCT09900101.json"
+runner = CliRunner()
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> Path:
+    records = tmp_path / "records"
+    records.mkdir()
+    shutil.copy(V2_FIXTURE, records)
+    s = tmp_path / "store"
+    result = runner.invoke(app, ["ingest", "--no-link", "--store", str(s), str(records)])
+    assert result.exit_code == 0, result.output
+    assert "1 trials (ctgov-v2-json 1): 1 added, 0 replaced, 0 unchanged" in result.output
+    return s
+
+
+def test_show_json_facts_come_from_the_record(store: Path) -> None:
+    result = runner.invoke(app, ["show", "NCT09900101", "--format", "json", "--store", str(store)])
+    assert result.exit_code == 0, result.output
+    rec = json.loads(result.output)
+    # expected values are the hand-written record's own
+    assert rec["nct_id"] == "NCT09900101"
+    assert rec["brief_title"] == "Umbilical Cord MSCs for Refractory Lupus"
+    assert rec["status"] == "RECRUITING"
+    assert rec["phases"] == ["PHASE1", "PHASE2"]
+    assert rec["study_type"] == "INTERVENTIONAL"
+    assert rec["enrollment"] == {"count": 40, "type": "ESTIMATED"}
+    assert rec["start_date"] == "2024-02-15"
+    assert rec["completion_date"] == "2026-06"
+    assert [c["name"] for c in rec["conditions"]] == ["Lupus Nephritis", "Systemic Lupus Erythematosus"]
+    assert {(i["type"], i["name"]) for i in rec["interventions"]} == {
+        ("BIOLOGICAL", "UC-MSC"),
+        ("OTHER", "Saline"),
+        ("DRUG", "Standard therapy"),
+    }
+    assert rec["arms"] == [
+        {
+            "label": "UC-MSC",
+            "type": "EXPERIMENTAL",
+            "description": "1 million cells/kg intravenously on day 0 and day 7.",
+            "interventions": ["Standard therapy", "UC-MSC"],
+        },
+        {
+            "label": "Placebo",
+            "type": "PLACEBO_COMPARATOR",
+            "description": "Saline infusion on day 0 and day 7.",
+            "interventions": ["Saline", "Standard therapy"],
+        },
+        {"label": "Observation", "type": "NO_INTERVENTION", "description": "Registry follow-up only.", "interventions": []},
+    ]
+    assert rec["sponsor"] == {"name": "Example University Hospital", "class": "OTHER"}
+    assert (rec["allocation"], rec["intervention_model"], rec["masking"]) == ("RANDOMIZED", "PARALLEL", "DOUBLE")
+    el = rec["eligibility"]
+    assert (el["sex"], el["min_age"], el["max_age"], el["healthy_volunteers"]) == ("ALL", "18 Years", "65 Years", False)
+    assert el["inclusion"] == ["Age 18 to 65 years", "SLEDAI-2K of 8 or more"]
+    assert el["exclusion"] == ["Pregnancy", "Active infection", "Malignancy within 5 years"]
+    assert rec["sources"][0]["format"] == "ctgov-v2-json"
+    assert rec["sources"][0]["file"] == "NCT09900101.json"
+    assert rec["sources"][0]["last_update"] == "2024-03-05"
+    assert rec["disagreements"] == {}
+
+
+def test_show_text_and_unknown_trial(store: Path) -> None:
+    result = runner.invoke(app, ["show", "NCT09900101", "--store", str(store)])
+    assert result.exit_code == 0
+    assert "NCT09900101  Umbilical Cord MSCs for Refractory Lupus" in result.output
+    assert "Enrollment:           40 ESTIMATED" in result.output
+    missing = runner.invoke(app, ["show", "NCT00000001", "--store", str(store)])
+    assert missing.exit_code == 1
+    assert "NCT00000001 is not in the store" in missing.output
+    assert "Traceback" not in missing.output
+
+
+@pytest.mark.parametrize("fmt", ["turtle", "ntriples", "nquads", "trig"])
+def test_export_formats_parse_back(store: Path, tmp_path: Path, fmt: str) -> None:
+    out = tmp_path / f"out.{fmt}"
+    result = runner.invoke(app, ["export", "--format", fmt, "-o", str(out), "--store", str(store)])
+    assert result.exit_code == 0, result.output
+    rdf_format = {
+        "turtle": ox.RdfFormat.TURTLE,
+        "ntriples": ox.RdfFormat.N_TRIPLES,
+        "nquads": ox.RdfFormat.N_QUADS,
+        "trig": ox.RdfFormat.TRIG,
+    }[fmt]
+    parsed = list(ox.parse(path=str(out), format=rdf_format))
+    stored = ox.Store.read_only(str(store))
+    if fmt in ("nquads", "trig"):
+        assert set(map(str, parsed)) == set(map(str, stored))
+    else:
+        assert {str(t) for t in parsed} == {str(ox.Triple(q.subject, q.predicate, q.object)) for q in stored}
+    if fmt in ("turtle", "trig"):
+        assert out.read_text().startswith("@prefix")
+
+
+def test_export_selected_trial_and_chunks(store: Path, tmp_path: Path) -> None:
+    none = runner.invoke(app, ["export", "-f", "nquads", "--trial", "NCT00000001", "--store", str(store)])
+    assert none.exit_code == 0 and none.stdout == ""
+    chunks = tmp_path / "chunks"
+    result = runner.invoke(
+        app, ["export", "-f", "nquads", "--chunk-quads", "50", "-o", str(chunks), "--store", str(store)]
+    )
+    assert result.exit_code == 0, result.output
+    files = sorted(chunks.glob("*.nq"))
+    assert len(files) == 1  # one trial graph is never split across files
+    assert len(list(ox.parse(path=str(files[0]), format=ox.RdfFormat.N_QUADS))) == len(ox.Store.read_only(str(store)))
+
+
+def test_stats_and_sparql(store: Path) -> None:
+    result = runner.invoke(app, ["stats", "--format", "json", "--store", str(store)])
+    assert result.exit_code == 0
+    stats = json.loads(result.output)
+    assert stats["trials"] == 1
+    assert stats["conditions"] == 2
+    assert stats["conditions unlinked"] == 2
+    assert stats["graphs per source format"] == {"ctgov-v2-json": 1}
+    q = "SELECT ?n WHERE { ?t <https://w3id.org/trialkg/ontology#enrollmentCount> ?n }"
+    result = runner.invoke(app, ["sparql", q, "--format", "csv", "--store", str(store)])
+    assert result.exit_code == 0
+    assert result.output == "n\n40\n"
+    bad = runner.invoke(app, ["sparql", "SELECT WHERE", "--store", str(store)])
+    assert bad.exit_code == 2
+    assert "SPARQL syntax error" in bad.output
+
+
+def test_ingest_exit_status_reports_bad_files(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    shutil.copy(V2_FIXTURE, tmp_path / "in")
+    (tmp_path / "in" / "broken.json").write_text('{"protocolSection": ')
+    result = runner.invoke(app, ["ingest", "--no-link", "--store", str(tmp_path / "s"), str(tmp_path / "in")])
+    assert result.exit_code == 1
+    assert "skipped: broken.json: invalid JSON" in result.output
+    assert "1 added" in result.output
+
+
+def test_missing_store_is_a_clean_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["stats", "--store", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2
+    assert "no store at" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_help_everywhere() -> None:
+    for cmd in (["--help"], ["ingest", "--help"], ["export", "--help"], ["show", "--help"], ["stats", "--help"]):
+        result = runner.invoke(app, cmd)
+        assert result.exit_code == 0
+        assert "Usage" in result.output
