@@ -134,20 +134,29 @@ def parse_bool(value: object) -> bool | None:
 
 
 _MESH_ID = re.compile(r"^([DC])0*(\d+)$")
+# NLM widened MeSH UIs in 2014 without renumbering: UIs made before keep 6 digits
+# (D066331, C588418), later ones have 9 (D000066388, C000588423); NLM Tech Bull
+# 2013 Mar-Apr (391):e1. These are the last 6-digit UIs in MeSH 2024.
+_LAST_SHORT_UI = {"D": 66331, "C": 588418}
 
 
 def normalise_mesh_id(mesh_id: str) -> str:
-    """MeSH UIs as NLM writes them: D + 6 digits, C + 6 or 9 digits.
+    """MeSH UIs as NLM writes them: D/C + 6 digits for UIs made before 2014,
+    D/C + 9 digits after.
 
-    Some downloads pad descriptor IDs to 9 digits (D000011565 == D011565).
+    Some downloads pad every UI to 9 digits (D000011565 == D011565), so the width
+    follows the number, not the input: D000068180 stays D000068180.
     """
     s = mesh_id.strip().upper()
     m = _MESH_ID.match(s)
     if not m:
         raise ValueError(f"not a MeSH ID: {mesh_id!r}")
     letter, digits = m.groups()
-    width = 6 if letter == "D" or len(digits) <= 6 else 9
-    return f"{letter}{int(digits):0{width}d}"
+    number = int(digits)
+    if len(digits) > 9:
+        raise ValueError(f"not a MeSH ID: {mesh_id!r}")
+    width = 6 if number <= _LAST_SHORT_UI[letter] else 9
+    return f"{letter}{number:0{width}d}"
 
 
 def sha256(data: bytes) -> str:
