@@ -64,8 +64,9 @@ class Age:
     unit: AgeUnit
 
     def __str__(self) -> str:
+        """As the registry writes it: "18 Years", "1 Year", "6 Months"."""
         v = int(self.value) if float(self.value).is_integer() else self.value
-        return f"{v} {self.unit.value}"
+        return f"{v} {self.unit.value[:-1] if v == 1 else self.unit.value}"
 
     @property
     def iso_duration(self) -> str:

@@ -34,3 +34,16 @@ def corpus_dir() -> Path:
 @pytest.fixture(scope="session")
 def vocab_dir() -> Path:
     return _need(VOCAB, "the shared vocabulary tables")
+
+
+@pytest.fixture(scope="session")
+def corpus_store(corpus_dir: Path):  # type: ignore[no-untyped-def]
+    """An in-memory store holding the whole shared corpus (no vocabulary linking),
+    built once per test process, with its ingest report."""
+    from kg.ingest import ingest
+    from kg.mapping import MappingOptions
+    from kg.store import TrialStore
+
+    store = TrialStore(None)
+    report = ingest(store, [corpus_dir], options=MappingOptions(ingest_time="2024-01-01T00:00:00Z"))
+    return store, report
