@@ -82,6 +82,8 @@ class TrialStore:
         out = []
         wanted = set(nct_ids) if nct_ids is not None else None
         for q in self.store.quads_for_pattern(None, T.describesTrial, None, None):
+            if not q.graph_name.value.startswith(T.GRAPH_PREFIX):
+                continue  # a copy kept apart (kg.validation quarantine), not a trial graph
             nct = q.object.value.rsplit("/", 1)[-1]
             if wanted is None or nct in wanted:
                 out.append((nct, q.subject.value))

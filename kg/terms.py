@@ -316,6 +316,17 @@ def graph_iri(nct_id: str, source_format: str, file: str) -> NamedNode:
 
 GRAPH_PREFIX = DATA_NS + "graph/"
 VOCAB_GRAPH_PREFIX = DATA_NS + "graph/vocab/"
+#: Trial graphs that failed validation at ingest (``ingest --validate``) are kept
+#: apart under this prefix followed by the normal graph IRI's path
+#: (``.../quarantine/graph/NCT.../ctgov-v2-json/...``), outside every trial graph.
+quarantine_prefix = DATA_NS + "quarantine/"
+
+
+def quarantine_graph_iri(graph: str) -> NamedNode:
+    """The quarantine graph for the trial graph ``graph`` (a trial graph IRI)."""
+    if not graph.startswith(DATA_NS):
+        raise ValueError(f"not a trialkg graph IRI: {graph}")
+    return NamedNode(quarantine_prefix + graph[len(DATA_NS) :])
 
 
 def vocab_graph_iri(vocab: str) -> NamedNode:
