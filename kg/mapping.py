@@ -18,7 +18,7 @@ from pyoxigraph import Literal, NamedNode, Quad
 
 from kg import __version__
 from kg import terms as T
-from kg.model import Age, Link, Outcome, Trial, TrialDate
+from kg.model import Age, Contact, Link, Outcome, Trial, TrialDate
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,6 +299,7 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
         lit(n, T.postalCode, loc.zip)
         lit(n, T.country, loc.country)
         enum(n, T.locationStatus, loc.status)
+        _contacts(add, n, loc.contacts, options, g)
     for i, off in enumerate(trial.officials, start=1):
         n = NamedNode(f"{base}/official/{i}")
         add(Quad(t, T.official, n, g))
@@ -306,17 +307,7 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
         add(Quad(n, T.name, Literal(off.name), g))
         enum(n, T.officialRole, off.role)
         lit(n, T.affiliation, off.affiliation)
-    for i, ct_ in enumerate(trial.contacts, start=1):
-        if ct_.name is None and not options.include_contacts:
-            continue
-        n = NamedNode(f"{base}/contact/{i}")
-        add(Quad(t, T.contact, n, g))
-        add(Quad(n, T.RDF_TYPE, T.Contact, g))
-        lit(n, T.name, ct_.name)
-        enum(n, T.contactRole, ct_.role)
-        if options.include_contacts:
-            lit(n, T.SCHEMA_TELEPHONE, ct_.phone)
-            lit(n, T.SCHEMA_EMAIL, ct_.email)
+    _contacts(add, t, trial.contacts, options, g)
 
     # -- references
     for i, ref in enumerate(trial.references, start=1):
@@ -339,8 +330,31 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
     ):
         for m in terms:
             add(Quad(t, prop, T.mesh_iri(m.id), g))
+    for prop, names in ((T.conditionMeshHeading, trial.condition_mesh_names), (T.interventionMeshHeading, trial.intervention_mesh_names)):
+        for heading in names:
+            add(Quad(t, prop, Literal(heading), g))
     boolean(t, T.hasResults, trial.has_results)
     return out
+
+
+def _contacts(add, owner: NamedNode, contacts: list[Contact], options: MappingOptions, g: NamedNode) -> None:  # type: ignore[no-untyped-def]
+    """Central contacts (owner: the trial) or site contacts (owner: a location).
+    Names and roles always; phone and e-mail only when the user opted in."""
+    for i, c in enumerate(contacts, start=1):
+        if c.name is None and not options.include_contacts:
+            continue
+        n = NamedNode(f"{owner.value}/contact/{i}")
+        add(Quad(owner, T.contact, n, g))
+        add(Quad(n, T.RDF_TYPE, T.Contact, g))
+        if c.name is not None:
+            add(Quad(n, T.name, Literal(c.name), g))
+        if c.role is not None:
+            add(Quad(n, T.contactRole, _enum(c.role), g))
+        if options.include_contacts:
+            if c.phone is not None:
+                add(Quad(n, T.SCHEMA_TELEPHONE, Literal(c.phone), g))
+            if c.email is not None:
+                add(Quad(n, T.SCHEMA_EMAIL, Literal(c.email), g))
 
 
 def _strip_type_prefix(name: str) -> str:

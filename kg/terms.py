@@ -170,6 +170,8 @@ conditionMesh = tkg("conditionMesh")
 conditionMeshAncestor = tkg("conditionMeshAncestor")
 interventionMesh = tkg("interventionMesh")
 interventionMeshAncestor = tkg("interventionMeshAncestor")
+conditionMeshHeading = tkg("conditionMeshHeading")
+interventionMeshHeading = tkg("interventionMeshHeading")
 hasResults = tkg("hasResults")
 
 # shared by several classes
