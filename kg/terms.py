@@ -35,6 +35,9 @@ MESH_NS = "http://id.nlm.nih.gov/mesh/"
 DRUGBANK_NS = "https://go.drugbank.com/drugs/"
 PUBMED_NS = "https://pubmed.ncbi.nlm.nih.gov/"
 CTGOV_NS = "https://clinicaltrials.gov/study/"
+MESHV_NS = "http://id.nlm.nih.gov/mesh/vocab#"
+OBOINOWL_NS = "http://www.geneontology.org/formats/oboInOwl#"
+CHEMBL_NS = "http://rdf.ebi.ac.uk/resource/chembl/molecule/"
 
 PREFIXES: dict[str, str] = {
     "tkg": TKG_NS,
@@ -49,10 +52,13 @@ PREFIXES: dict[str, str] = {
     "obo": OBO_NS,
     "mesh": MESH_NS,
     "drugbank": DRUGBANK_NS,
+    "meshv": MESHV_NS,
+    "oboInOwl": OBOINOWL_NS,
+    "chembl": CHEMBL_NS,
 }
 
 #: Namespaces of external vocabularies whose terms the mapping may emit.
-EXTERNAL_NAMESPACES = (RDF_NS, RDFS_NS, XSD_NS, OWL_NS, SKOS_NS, PROV_NS, DCTERMS_NS, SCHEMA_NS)
+EXTERNAL_NAMESPACES = (RDF_NS, RDFS_NS, XSD_NS, OWL_NS, SKOS_NS, PROV_NS, DCTERMS_NS, SCHEMA_NS, MESHV_NS, OBOINOWL_NS)
 
 
 def tkg(local: str) -> NamedNode:
@@ -83,6 +89,18 @@ SKOS_NOTATION = NamedNode(SKOS_NS + "notation")
 SKOS_IN_SCHEME = NamedNode(SKOS_NS + "inScheme")
 SKOS_EXACT_MATCH = NamedNode(SKOS_NS + "exactMatch")
 SKOS_DEFINITION = NamedNode(SKOS_NS + "definition")
+# Vocabulary graphs (kg.vocab): OBO synonym scopes other than EXACT, and NLM's own MeSH RDF terms.
+OBOINOWL_HAS_RELATED_SYNONYM = NamedNode(OBOINOWL_NS + "hasRelatedSynonym")
+OBOINOWL_HAS_NARROW_SYNONYM = NamedNode(OBOINOWL_NS + "hasNarrowSynonym")
+OBOINOWL_HAS_BROAD_SYNONYM = NamedNode(OBOINOWL_NS + "hasBroadSynonym")
+MESHV_PHARMACOLOGICAL_ACTION = NamedNode(MESHV_NS + "pharmacologicalAction")
+
+
+def meshv(local: str) -> NamedNode:
+    """A term of NLM's MeSH RDF vocabulary (``meshv:TopicalDescriptor``, ``meshv:SCR_Chemical``)."""
+    return NamedNode(MESHV_NS + local)
+
+
 PROV_ENTITY = NamedNode(PROV_NS + "Entity")
 PROV_GENERATED_AT_TIME = NamedNode(PROV_NS + "generatedAtTime")
 PROV_WAS_DERIVED_FROM = NamedNode(PROV_NS + "wasDerivedFrom")
@@ -346,6 +364,10 @@ def obo_iri(curie: str) -> NamedNode:
 
 def drugbank_iri(db_id: str) -> NamedNode:
     return NamedNode(DRUGBANK_NS + db_id)
+
+
+def chembl_iri(chembl_id: str) -> NamedNode:
+    return NamedNode(CHEMBL_NS + chembl_id)
 
 
 def pubmed_iri(pmid: str) -> NamedNode:
