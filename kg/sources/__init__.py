@@ -13,13 +13,16 @@ from __future__ import annotations
 from types import ModuleType
 
 from kg.enums import SourceFormat
-from kg.sources import ctgov_classic_json, ctgov_v2_json, ctgov_xml
+from kg.sources import basic_info_page, ctgov_classic_json, ctgov_v2_json, ctgov_xml, ignite_page, veeva_page
 
 #: Order matters: the first module whose ``sniff`` accepts a file's head parses it.
 REGISTRY: dict[SourceFormat, ModuleType] = {
     SourceFormat.CTGOV_V2_JSON: ctgov_v2_json,
     SourceFormat.CTGOV_CLASSIC_JSON: ctgov_classic_json,
     SourceFormat.CTGOV_XML: ctgov_xml,
+    SourceFormat.VEEVA_PAGE: veeva_page,
+    SourceFormat.BASIC_INFO_PAGE: basic_info_page,
+    SourceFormat.IGNITE_PAGE: ignite_page,
 }
 
 SNIFF_BYTES = 65536
