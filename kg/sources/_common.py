@@ -166,12 +166,13 @@ def sha256(data: bytes) -> str:
 # --------------------------------------------------------------------------
 # Eligibility criteria
 
+# Headings, also bracketed or bold: "Inclusion Criteria:", "[Inclusion Criteria]", "**Exclusion criteria:**"
 _INCL_HEAD = re.compile(
-    r"^\s*(?:[-*#]+\s*)?(?:key\s+|main\s+|general\s+)?inclusion(?:\s+criteria)?\s*[:：]?\s*$",
+    r"^\s*(?:[-*#\[(]+\s*)?(?:key\s+|main\s+|general\s+)?inclusion(?:\s+criteria)?\s*[\])*]*\s*[:：]?[\])*]*\s*$",
     re.IGNORECASE,
 )
 _EXCL_HEAD = re.compile(
-    r"^\s*(?:[-*#]+\s*)?(?:key\s+|main\s+|general\s+)?exclusion(?:\s+criteria)?\s*[:：]?\s*$",
+    r"^\s*(?:[-*#\[(]+\s*)?(?:key\s+|main\s+|general\s+)?exclusion(?:\s+criteria)?\s*[\])*]*\s*[:：]?[\])*]*\s*$",
     re.IGNORECASE,
 )
 _INCL_INLINE = re.compile(r"^\s*inclusion\s+criteria\s*[:：]\s*(.+)$", re.IGNORECASE)
