@@ -15,17 +15,25 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
 import pyoxigraph as ox
 import rdflib
+from pyshacl import Validator
+from pyshacl.graph_abstraction import DataGraph
+from rdflib import plugin
 from rdflib.namespace import SH
+from rdflib.plugins.sparql.algebra import translateQuery
+from rdflib.plugins.sparql.evaluate import evalQuery
+from rdflib.plugins.sparql.parser import parseQuery
+from rdflib.query import Processor
 
 from kg import resources
 from kg import terms as T
@@ -122,8 +130,17 @@ class ValidationReport:
         self.trials = sorted(set(self.trials) | set(other.trials))
 
     def sort(self) -> None:
-        self.results.sort(key=lambda r: (r.trial_id or "", r.graph or "", r.severity.rank, r.source_shape, r.focus_node,
-                                         r.result_path or "", r.value or ""))
+        self.results.sort(
+            key=lambda r: (
+                r.trial_id or "",
+                r.graph or "",
+                r.severity.rank,
+                r.source_shape,
+                r.focus_node,
+                r.result_path or "",
+                r.value or "",
+            )
+        )
 
     # -- serialisations ----------------------------------------------------
 
@@ -145,7 +162,11 @@ class ValidationReport:
         report = ox.BlankNode("report")
         triples = [
             ox.Triple(report, T.RDF_TYPE, ox.NamedNode(T.SH_NS + "ValidationReport")),
-            ox.Triple(report, ox.NamedNode(T.SH_NS + "conforms"), ox.Literal(str(self.conforms).lower(), datatype=T.XSD_BOOLEAN)),
+            ox.Triple(
+                report,
+                ox.NamedNode(T.SH_NS + "conforms"),
+                ox.Literal(str(self.conforms).lower(), datatype=T.XSD_BOOLEAN),
+            ),
         ]
         sh = T.SH_NS
         for i, r in enumerate(self.results, start=1):
@@ -159,10 +180,20 @@ class ValidationReport:
             if r.value is not None:
                 triples.append(ox.Triple(node, ox.NamedNode(sh + "value"), _parse_term(r.value)))
             triples.append(ox.Triple(node, ox.NamedNode(sh + "sourceShape"), _term(r.source_shape)))
-            triples.append(ox.Triple(node, ox.NamedNode(sh + "sourceConstraintComponent"), _term(r.constraint_component)))
+            triples.append(
+                ox.Triple(node, ox.NamedNode(sh + "sourceConstraintComponent"), _term(r.constraint_component))
+            )
             triples.append(ox.Triple(node, ox.NamedNode(sh + "resultMessage"), ox.Literal(r.message)))
-        prefixes = {"sh": sh, "tkg": T.TKG_NS, "tkgsh": SHAPES_NS, "xsd": T.XSD_NS, "rdf": T.RDF_NS, "rdfs": T.RDFS_NS,
-                    "schema": T.SCHEMA_NS, "prov": T.PROV_NS}
+        prefixes = {
+            "sh": sh,
+            "tkg": T.TKG_NS,
+            "tkgsh": SHAPES_NS,
+            "xsd": T.XSD_NS,
+            "rdf": T.RDF_NS,
+            "rdfs": T.RDFS_NS,
+            "schema": T.SCHEMA_NS,
+            "prov": T.PROV_NS,
+        }
         return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes).decode("utf-8")
 
 
@@ -202,17 +233,14 @@ class _CachingSPARQLProcessor:
     time. Evaluation is unchanged (rdflib's own ``evalQuery`` on a prepared query).
     """
 
-    _prepared: dict[tuple[str, str | None, frozenset[tuple[str, str]]], Any] = {}
+    _prepared: ClassVar[dict[tuple[str, str | None, frozenset[tuple[str, str]]], Any]] = {}
 
     def __init__(self, graph: Any) -> None:
         self.graph = graph
 
-    def query(self, str_or_query: Any, initBindings: Any = None, initNs: Any = None, base: Any = None,  # noqa: N803
-              DEBUG: bool = False) -> Any:  # noqa: N803
-        from rdflib.plugins.sparql.algebra import translateQuery
-        from rdflib.plugins.sparql.evaluate import evalQuery
-        from rdflib.plugins.sparql.parser import parseQuery
-
+    def query(
+        self, str_or_query: Any, initBindings: Any = None, initNs: Any = None, base: Any = None, DEBUG: bool = False
+    ) -> Any:
         if isinstance(str_or_query, str):
             key = (str_or_query, base, frozenset((k, str(v)) for k, v in (initNs or {}).items()))
             prepared = self._prepared.get(key)
@@ -223,9 +251,6 @@ class _CachingSPARQLProcessor:
 
 
 def _use_caching_sparql_processor() -> None:
-    from rdflib import plugin
-    from rdflib.query import Processor
-
     plugin.register("sparql", Processor, __name__, "_CachingSPARQLProcessor")
 
 
@@ -235,9 +260,6 @@ class _Engine:
     would re-harvest the shapes each time)."""
 
     def __init__(self) -> None:
-        from pyshacl import Validator
-        from pyshacl.graph_abstraction import DataGraph
-
         _use_caching_sparql_processor()
         self._data_graph = DataGraph
         self._validator = Validator(
@@ -301,7 +323,9 @@ def _node_str(term: Any) -> str:
     return f"_:{term}" if isinstance(term, rdflib.BNode) else str(term)
 
 
-def results_from_report(report: rdflib.Graph, *, graph: str | None = None, nct_id: str | None = None) -> list[ValidationResult]:
+def results_from_report(
+    report: rdflib.Graph, *, graph: str | None = None, nct_id: str | None = None
+) -> list[ValidationResult]:
     """:class:`ValidationResult` objects from a pySHACL report graph."""
     out = []
     for r in report.objects(None, SH.result):
@@ -410,8 +434,6 @@ def validate_store(
                 if on_graph is not None:
                     on_graph(rep.graphs[0] if rep.graphs else "")
     else:
-        import multiprocessing
-
         ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
         with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
             for part in pool.map(_validate_chunk, chunks):
@@ -476,7 +498,8 @@ def reason(report: ValidationReport) -> str:
     violations = [r for r in report.results if r.severity is Severity.VIOLATION]
     first = violations[0]
     more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
-    return f"{len(violations)} SHACL violation(s): {short(first.source_shape)} on {short(first.focus_node)}: {first.message}{more}"
+    where = f"{short(first.source_shape)} on {short(first.focus_node)}"
+    return f"{len(violations)} SHACL violation(s): {where}: {first.message}{more}"
 
 
 def quarantined_graphs(ts: TrialStore) -> list[str]:
@@ -488,8 +511,14 @@ def short(iri: str | None) -> str:
     """A compact form of a shape, node or path IRI for text output."""
     if iri is None:
         return "-"
-    for ns, prefix in ((SHAPES_NS, "tkgsh:"), (T.TKG_NS, "tkg:"), (T.SH_NS, "sh:"), (T.SCHEMA_NS, "schema:"),
-                       (T.PROV_NS, "prov:"), (T.RDFS_NS, "rdfs:")):
+    for ns, prefix in (
+        (SHAPES_NS, "tkgsh:"),
+        (T.TKG_NS, "tkg:"),
+        (T.SH_NS, "sh:"),
+        (T.SCHEMA_NS, "schema:"),
+        (T.PROV_NS, "prov:"),
+        (T.RDFS_NS, "rdfs:"),
+    ):
         if iri.startswith(ns):
             return prefix + iri[len(ns) :]
     if iri.startswith(_TRIAL_PREFIX):
