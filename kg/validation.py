@@ -306,7 +306,10 @@ def to_rdflib(triples: Iterable[ox.Triple | ox.Quad]) -> rdflib.Graph:
         if t.language:
             return rdflib.Literal(t.value, lang=t.language)
         dt = t.datatype.value
-        return rdflib.Literal(t.value) if dt == _XSD_STRING else rdflib.Literal(t.value, datatype=node(t.datatype))
+        if dt == _XSD_STRING:
+            return rdflib.Literal(t.value)
+        # normalize=False: report values as written ("PT48H" stays "PT48H", not "P2D")
+        return rdflib.Literal(t.value, datatype=node(t.datatype), normalize=False)
 
     for t in triples:
         add((node(t.subject), node(t.predicate), node(t.object)))
