@@ -272,8 +272,8 @@ class Proxy:
     user is set (HTTP 401 with a Basic challenge otherwise) and forwards the rest.
 
     ``seen`` lists every request (method, path with query, status answered);
-    ``fail_next`` is a list of statuses to answer instead of forwarding, one per
-    request, for the next requests that would write (PUT, POST, DELETE).
+    ``fail_next`` lists answers (a status, or a status and a body) to give instead of
+    forwarding, one per request, to the next requests that would write (PUT, POST, DELETE).
     """
 
     def __init__(self, upstream_port: int, *, user: str | None = None, password: str | None = None) -> None:
@@ -282,7 +282,7 @@ class Proxy:
             "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode() if user is not None else None
         )
         self.seen: list[Seen] = []
-        self.fail_next: list[int] = []
+        self.fail_next: list[int | tuple[int, bytes]] = []
         self._lock = threading.Lock()
         proxy = self
 
@@ -312,7 +312,8 @@ class Proxy:
                     with proxy._lock:
                         fail = proxy.fail_next.pop(0) if proxy.fail_next else None
                     if fail is not None:
-                        self._answer(fail, b"injected failure", {"Retry-After": "0"})
+                        status, text = fail if isinstance(fail, tuple) else (fail, b"injected failure")
+                        self._answer(status, text, {"Retry-After": "0"})
                         return
                 conn = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=120)
                 try:

@@ -28,89 +28,10 @@ from kg.cli.load import register
 from kg.errors import AuthenticationError, LoadError
 from kg.ingest import ingest
 from kg.load import Journal, LoadMode, _lines_chunks, load, verify
-from kg.mapping import MappingOptions
 from kg.remote import Credentials, credentials_from_env, safe_url, split_userinfo
 from kg.store import TrialStore
+from tests.load_support import OPTIONS, make_store, nct, record, store_dataset, write_records
 from tests.servers import OxigraphServer, Proxy, free_port, running_oxigraph
-
-OPTIONS = MappingOptions(ingest_time="2025-01-01T00:00:00Z")
-
-# --------------------------------------------------------------------------
-# Hand-written records (API v2 JSON) with the characters that break naive escaping
-
-
-def record(nct: str, n: int, *, title: str | None = None, with_age: bool = True) -> dict:
-    elig: dict = {
-        "eligibilityCriteria": "Inclusion Criteria:\n\n* adults\n\nExclusion Criteria:\n\n* pregnancy",
-        "sex": "ALL",
-        "healthyVolunteers": False,
-    }
-    if with_age:
-        elig["minimumAge"] = f"{18 + n % 5} Years"
-    return {
-        "protocolSection": {
-            "identificationModule": {
-                "nctId": nct,
-                "orgStudyIdInfo": {"id": f"ORG-{n}"},
-                "briefTitle": title or f"Trial {n} of drug X in Sjögren's syndrome",
-                "officialTitle": f'A "quoted" trial: café, 日本語, back\\slash and a tab\there ({n})',
-            },
-            "statusModule": {
-                "overallStatus": "RECRUITING",
-                "startDateStruct": {"date": "2021-03"},
-                "lastUpdatePostDateStruct": {"date": "2024-01-15", "type": "ACTUAL"},
-            },
-            "sponsorCollaboratorsModule": {"leadSponsor": {"name": f"Université Test {n % 3}", "class": "OTHER"}},
-            "descriptionModule": {"briefSummary": f"Line one of {n}.\nLine two.\r\nLine three ✓."},
-            "conditionsModule": {"conditions": ["Sjögren's Syndrome", f"Condition {n}"]},
-            "designModule": {
-                "studyType": "INTERVENTIONAL",
-                "phases": ["PHASE2"],
-                "enrollmentInfo": {"count": 10 + n, "type": "ESTIMATED"},
-            },
-            "armsInterventionsModule": {
-                "armGroups": [{"label": "Arm A", "type": "EXPERIMENTAL", "interventionNames": ["Drug: X"]}],
-                "interventions": [{"type": "DRUG", "name": "X", "description": f"drug x, dose {n} mg"}],
-            },
-            "eligibilityModule": elig,
-            "contactsLocationsModule": {"locations": [{"facility": "Hôpital Saint-Louis", "city": "Paris"}]},
-        }
-    }
-
-
-def nct(i: int) -> str:
-    return f"NCT{90000000 + i:08d}"
-
-
-def write_records(directory: Path, count: int, **kwargs: object) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i in range(count):
-        p = directory / f"{nct(i)}.json"
-        p.write_text(json.dumps(record(nct(i), i, **kwargs), ensure_ascii=False), encoding="utf-8")  # type: ignore[arg-type]
-        paths.append(p)
-    return paths
-
-
-def make_store(tmp_path: Path, count: int = 8, **kwargs: object) -> TrialStore:
-    src = tmp_path / "records"
-    write_records(src, count, **kwargs)
-    ts = TrialStore(tmp_path / "store")
-    report = ingest(ts, [src], options=OPTIONS)
-    assert not report.errors and report.trials_added == count
-    return ts
-
-
-# --------------------------------------------------------------------------
-# Independent views of both sides
-
-
-def store_dataset(ts: TrialStore, graphs: list[str] | None = None) -> dict[str, set[str]]:
-    """Per graph, its triples in N-Triples form, read straight from the embedded store."""
-    out: dict[str, set[str]] = {}
-    for g in graphs if graphs is not None else [g for _, g in ts.trial_graphs()]:
-        out[g] = {str(ox.Triple(q.subject, q.predicate, q.object)) for q in ts.graph_quads(g)}
-    return out
 
 
 def server_dataset(server: OxigraphServer) -> dict[str, set[str]]:
@@ -385,6 +306,18 @@ def test_transient_errors_are_retried_and_others_are_not(
         statuses = [s.status for s in proxy.writes()]
         assert statuses.count(400) == 1 and statuses[0] == 400  # not retried
         assert gsp_puts(proxy).count(gsp_puts(proxy)[0]) == 1
+
+        # Virtuoso answers HTTP 500 to every SQL error: a deadlock is worth another try,
+        # a literal it cannot store is not
+        proxy.seen.clear()
+        proxy.fail_next = [(500, b"Virtuoso 40001 Error SR172: Transaction deadlocked")]
+        load_to(ts, proxy, workers=1, retries=3, force=True)
+        assert [s.status for s in proxy.writes()][:2] == [500, 204]
+        proxy.seen.clear()
+        proxy.fail_next = [(500, b"Virtuoso 22023 Error SR553: Literal of type xsd:duration can not be created")]
+        with pytest.raises(LoadError, match="SR553"):
+            load_to(ts, proxy, workers=1, retries=3, force=True)
+        assert [s.status for s in proxy.writes()].count(500) == 1
 
 
 @pytest.mark.server
