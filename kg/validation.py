@@ -317,9 +317,16 @@ def to_rdflib(triples: Iterable[ox.Triple | ox.Quad]) -> rdflib.Graph:
 
 
 def _n3(term: Any) -> str:
-    if isinstance(term, rdflib.Literal) and term.datatype is None and term.language is None:
-        return rdflib.Literal(str(term), datatype=rdflib.XSD.string).n3()
-    return term.n3()
+    """N-Triples syntax of an rdflib term (rdflib's own ``n3()`` may write Turtle's
+    long strings); simple literals are written with their xsd:string datatype."""
+    if isinstance(term, rdflib.Literal):
+        if term.language:
+            return str(ox.Literal(str(term), language=term.language))
+        dt = str(term.datatype) if term.datatype is not None else _XSD_STRING
+        return f"{ox.Literal(str(term))}^^<{dt}>"
+    if isinstance(term, rdflib.BNode):
+        return f"_:{term}"
+    return str(ox.NamedNode(str(term)))
 
 
 def _node_str(term: Any) -> str:
