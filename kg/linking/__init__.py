@@ -45,6 +45,10 @@ GENERIC_HEADS = frozenset(
     {"disease", "disorder", "syndrome", "condition", "illness", "abnormality", "anomaly", "dysfunction", "lesion"}
 )
 NEGATIONS = frozenset({"non", "no", "not", "without", "free"})
+#: MeSH "Disease"/"Syndrome" (C23.550.288) and "Disease Attributes" (C23.550.291: Acute
+#: Disease, Chronic Disease, Recurrence, Disease Progression) describe a disease rather
+#: than name one: a single word inside a longer condition name is not linked to them.
+ATTRIBUTE_TREES = ("C23.550.288", "C23.550.291")
 
 #: Words naming a dosage form, route, release or dose, removed from an intervention
 #: name before it is matched ("Calcipotriol ointment" -> "Calcipotriol").
@@ -350,7 +354,7 @@ class Linker:
                 if n == 1 and ws[i] in GENERIC_HEADS:
                     continue
                 hit = self.index.match_span(ws[i : i + n], CONDITION_DOMAINS)
-                if hit is None:
+                if hit is None or (n == 1 and _attribute(hit)):
                     continue
                 if i > 0 and ws[i - 1] in NEGATIONS:
                     step = n
@@ -384,7 +388,8 @@ class Linker:
                     ws = tuple(w for w, _ in flat[i : i + n])
                     if n == 1 and ws[0] in GENERIC_HEADS:
                         continue
-                    if self.index.match_span(ws, Domain.DISEASE | Domain.CELL) is not None:
+                    hit = self.index.match_span(ws, Domain.DISEASE | Domain.CELL)
+                    if hit is not None and not (n == 1 and _attribute(hit)):
                         match_len = n
                         break
             if match_len:
@@ -622,6 +627,11 @@ class Linker:
 
 
 # -- helpers -----------------------------------------------------------------------
+
+
+def _attribute(hit: Hit) -> bool:
+    trees = hit.concept.trees
+    return bool(trees) and all(tn.startswith(ATTRIBUTE_TREES) for tn in trees)
 
 
 def _method(hit: Hit) -> LinkMethod:

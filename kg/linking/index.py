@@ -65,7 +65,7 @@ _DISEASE, _CHEMICAL, _CELL, _TISSUE, _OTHER = 1, 2, 4, 8, 16
 def mesh_domains(ui: str, trees: Iterable[str], types: Iterable[str]) -> int:
     d = 0
     for tn in trees:
-        if tn.startswith("C") or tn.startswith("F03"):
+        if tn.startswith(("C", "F03")):
             d |= _DISEASE
         elif tn.startswith("D"):
             d |= _CHEMICAL

@@ -65,9 +65,10 @@ def _word(w: str) -> str:
         w = w[:-3] + "y"
     elif len(w) > 3 and w.endswith("s") and not w.endswith(_NO_PLURAL_ENDINGS):
         w = w[:-1]
-    if len(w) > 3 and not w.isdigit():
-        # British spellings: ae -> e inside a word (haem, leukaemia, anaesthesia),
-        # a leading oe -> e (oedema, oesophagus), oe before a consonant (foetal, coeliac).
+    if len(w) > 5 and not w.isdigit():
+        # British spellings, in words of six letters or more (abbreviations such as RAEM
+        # stay apart): ae -> e inside a word (leukaemia, anaesthesia), a leading oe -> e
+        # (oedema), oe before a consonant (foetal, coeliac), -oea (diarrhoea), -our (tumour).
         if "ae" in w[1:]:
             w = w[0] + w[1:].replace("ae", "e")
         if w.startswith("oe"):
@@ -75,7 +76,7 @@ def _word(w: str) -> str:
         w = re.sub(r"oe(?=[bcdfghjklmnpqrstvwxz])", "e", w)
         if w.endswith("oea"):
             w = w[:-3] + "ea"
-        if len(w) > 5 and w.endswith("our"):
+        if w.endswith("our"):
             w = w[:-3] + "or"
     return w
 

@@ -196,7 +196,7 @@ def import_paths(
                 known.add(module.VOCABULARY)
             for v in known:
                 failed[v] = f"{path} failed to load"
-            log.warning("%s", exc)
+            log.info("%s", exc)
         else:
             fr.vocabularies = sorted({r.vocabulary for r in recs})
             fr.concepts = sum(1 for r in recs if r.describes and r.iri)
