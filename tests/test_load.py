@@ -27,9 +27,12 @@ from kg import terms as T
 from kg.cli.load import register
 from kg.errors import AuthenticationError, LoadError
 from kg.ingest import ingest
+from kg.linking import Linker
 from kg.load import Journal, LoadMode, _lines_chunks, load, verify
-from kg.remote import Credentials, credentials_from_env, safe_url, split_userinfo
+from kg.remote import Credentials, SparqlHttp, credentials_from_env, safe_url, split_userinfo
+from kg.resources import queries_dir
 from kg.store import TrialStore
+from kg.vocab import import_paths
 from tests.load_support import OPTIONS, make_store, nct, record, store_dataset, write_records
 from tests.servers import OxigraphServer, Proxy, free_port, running_oxigraph
 
@@ -138,34 +141,96 @@ def test_unreachable_server_is_a_load_error_after_retries(tmp_path: Path, caplog
 
 @pytest.fixture(scope="session")
 def corpus_store(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> TrialStore:
+    """The API v2 JSON corpus, linked to trialkg's curated vocabulary (small and bundled,
+    so that vocabulary graphs and links are part of what is loaded)."""
     src = corpus_dir / "ctgov-v2-json"
     if not src.is_dir():
         pytest.skip(f"no API v2 JSON folder in the corpus at {src}")
     ts = TrialStore(tmp_path_factory.mktemp("corpus") / "store")
-    report = ingest(ts, [src], options=OPTIONS)
-    assert report.trials_added > 400 and not report.errors
+    import_paths(ts.store, [])  # the curated vocabulary only
+    report = ingest(ts, [src], linker=Linker.from_store(ts.store), options=OPTIONS)
+    assert report.trials_added == len(list(src.glob("*.json"))) and not report.errors
     return ts
+
+
+def all_graphs(ts: TrialStore) -> list[str]:
+    return [g for _, g in ts.trial_graphs()] + [g for g in ts.named_graphs() if g.startswith(T.VOCAB_GRAPH_PREFIX)]
 
 
 @pytest.fixture(scope="session")
 def oxigraph_corpus(corpus_store: TrialStore, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     with running_oxigraph(tmp_path_factory.mktemp("oxigraph") / "data") as server, Proxy(server.port) as proxy:
-        load_to(corpus_store, proxy, workers=2)
+        load_to(corpus_store, proxy, workers=2, vocab=True)
         yield server, proxy
 
 
 @pytest.mark.server
 def test_corpus_loads_completely(corpus_dir: Path, corpus_store: TrialStore, oxigraph_corpus) -> None:  # type: ignore[no-untyped-def]
     server, _ = oxigraph_corpus
-    expected = store_dataset(corpus_store)
-    assert len(expected) == len(list((corpus_dir / "ctgov-v2-json").glob("*.json")))  # one graph per record file
+    graphs = all_graphs(corpus_store)
+    assert len(graphs) == len(list((corpus_dir / "ctgov-v2-json").glob("*.json"))) + 1  # a graph per file, + curated
+    expected = store_dataset(corpus_store, graphs)
     actual = trialkg_graphs(server_dataset(server))
     assert actual.keys() == expected.keys()
     for g, triples in expected.items():
         assert actual[g] == triples, g
-    report = verify(corpus_store, server.query)
+    report = verify(corpus_store, server.query, vocab=True)
     assert report.equal and report.graphs_at_endpoint == len(expected)
     assert report.triples_at_endpoint == sum(len(t) for t in expected.values()) == len(corpus_store)
+
+
+def _rows(result: tuple[list[str], list[dict]]) -> tuple[list[str], list[tuple]]:
+    variables, rows = result
+    return variables, sorted((tuple(r.get(v) for v in variables) for r in rows), key=repr)
+
+
+@pytest.mark.server
+def test_saved_queries_agree(corpus_store: TrialStore, oxigraph_corpus) -> None:  # type: ignore[no-untyped-def]
+    """Every saved query (with its example parameters) and every quality check gives
+    the same rows on the server as on the embedded store."""
+    queries = pytest.importorskip("kg.queries", reason="the saved-query catalogue (kg/queries.py) is not here")
+    server, _ = oxigraph_corpus
+    catalogue = queries.list_queries()
+    assert catalogue
+    # each query with its example parameters, and the label lookup with a label the
+    # curated vocabulary has (read from the store)
+    label = next(iter(corpus_store.store.quads_for_pattern(None, T.SKOS_PREF_LABEL, None, None))).object.value
+    runs = [(q.name, {p.name: p.example for p in q.params if p.example is not None}) for q in catalogue]
+    runs.append((queries.LABEL_QUERY, {"label": label.upper()}))
+    non_empty = 0
+    for name, params in runs:
+        here = _rows(queries.run_query(name, params, store=corpus_store))
+        there = _rows(queries.run_query(name, params, endpoint=server.query))
+        assert there == here, (name, params)
+        non_empty += bool(here[1])
+    assert non_empty, "every saved query returned no rows: the comparison proved nothing"
+    checks = sorted((queries_dir() / "qc").glob("*.rq"))
+    assert checks
+    with SparqlHttp() as http:
+        for path in checks:
+            text = path.read_text(encoding="utf-8")
+            result = corpus_store.store.query(text)
+            assert isinstance(result, ox.QuerySolutions)
+            variables = [v.value for v in result.variables]
+            here = sorted((tuple(None if s[v] is None else str(s[v]) for v in variables) for s in result), key=repr)
+            there = sorted((tuple(_nt(b.get(v)) for v in variables) for b in http.select(server.query, text)), key=repr)
+            assert there == here, path.name
+
+
+def _nt(binding: dict | None) -> str | None:
+    """A SPARQL JSON binding in N-Triples form (as pyoxigraph's ``str()`` of a term)."""
+    if binding is None:
+        return None
+    value, kind = binding["value"], binding["type"]
+    if kind == "uri":
+        return str(ox.NamedNode(value))
+    if kind == "bnode":
+        return "_:" + value
+    if "xml:lang" in binding:
+        return str(ox.Literal(value, language=binding["xml:lang"]))
+    if "datatype" in binding:
+        return str(ox.Literal(value, datatype=ox.NamedNode(binding["datatype"])))
+    return str(ox.Literal(value))
 
 
 @pytest.mark.server
@@ -173,7 +238,7 @@ def test_reload_changes_nothing(corpus_store: TrialStore, oxigraph_corpus) -> No
     server, proxy = oxigraph_corpus
     before = server_dataset(server)
     proxy.seen.clear()
-    load_to(corpus_store, proxy)
+    load_to(corpus_store, proxy, vocab=True)
     assert proxy.writes() == []  # every graph was confirmed and is still there: nothing sent
     assert server_dataset(server) == before
     some = [n for n, _ in corpus_store.trial_graphs()][::10]
@@ -186,8 +251,8 @@ def test_reload_changes_nothing(corpus_store: TrialStore, oxigraph_corpus) -> No
 def test_verify_pages_through_graphs(corpus_store: TrialStore, oxigraph_corpus) -> None:  # type: ignore[no-untyped-def]
     server, _ = oxigraph_corpus
     some = [n for n, _ in corpus_store.trial_graphs()][:5]
-    paged = verify(corpus_store, server.query, page_size=150)
-    assert paged.equal and paged.graphs_at_endpoint == len(corpus_store.trial_graphs())
+    paged = verify(corpus_store, server.query, page_size=150, vocab=True)
+    assert paged.equal and paged.graphs_at_endpoint == len(all_graphs(corpus_store))
     subset = verify(corpus_store, server.query, nct_ids=some)
     assert subset.equal and subset.graphs_at_endpoint == len(corpus_store.trial_graphs(some))
 
