@@ -29,6 +29,10 @@ class ParseError(TrialKGError):
         self.nct_id = nct_id
         super().__init__(str(self))
 
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        # errors cross process boundaries (ingest workers): keep every field
+        return (_rebuild, (type(self), self.file, self.reason, self.where, self.nct_id))
+
     def __str__(self) -> str:
         parts = [self.file]
         if self.where:
@@ -36,6 +40,10 @@ class ParseError(TrialKGError):
         if self.nct_id:
             parts.append(f"({self.nct_id})")
         return " ".join(parts) + f": {self.reason}"
+
+
+def _rebuild(cls: type[ParseError], file: str, reason: str, where: str | None, nct_id: str | None) -> ParseError:
+    return cls(file, reason, where=where, nct_id=nct_id)
 
 
 class UnknownFormat(ParseError):

@@ -1,8 +1,11 @@
 """The ingest pipeline: source files -> Trial -> links -> quads -> store.
 
-A trial graph whose source checksum and tool version are already in the store is
-left alone, so running ingest twice changes nothing. A trial graph from the same
-source file with a new checksum replaces the old one atomically. Bad files and
+Parsing, linking and mapping run in worker processes (one per core by default);
+each worker hands back every trial's graph as N-Quads bytes, and the main process,
+the only one that opens the store, writes them. A trial graph whose source
+checksum and tool version are already in the store is left alone, so running
+ingest twice changes nothing. A trial graph from the same source file with a new
+checksum replaces the old one atomically (see :mod:`kg.store`). Bad files and
 records are reported (file, place, reason) and the rest of the batch goes on.
 """
 
@@ -10,19 +13,22 @@ from __future__ import annotations
 
 import datetime
 import logging
+import multiprocessing
 import os
-from collections import Counter
-from collections.abc import Callable, Iterable
+from collections import Counter, deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from pyoxigraph import NamedNode, Quad
+import pyoxigraph as ox
 
-from kg.errors import ParseError
+from kg import terms as T
+from kg.errors import ParseError, UnknownFormat
 from kg.mapping import MappingOptions, graph_for, trial_quads
 from kg.model import Trial
-from kg.reader import read_trials
+from kg.reader import SourceFile, iter_files, module_for
 from kg.store import TrialStore
 
 log = logging.getLogger(__name__)
@@ -32,9 +38,9 @@ class TrialLinker(Protocol):
     def link(self, trial: Trial) -> None: ...
 
 
-#: Called with each trial's graph IRI and quads before it is stored; returns
+#: Called with each trial, its graph IRI and quads before it is stored; returns
 #: a reason to keep the trial apart, or None to store it.
-Gate = Callable[[Trial, NamedNode, list[Quad]], str | None]
+Gate = Callable[[Trial, ox.NamedNode, list[ox.Quad]], str | None]
 
 
 @dataclass
@@ -68,6 +74,102 @@ def ingest_time() -> str:
     return now.isoformat().replace("+00:00", "Z")
 
 
+# -- the worker side ------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class MappedTrial:
+    """One trial graph, ready to store."""
+
+    trial: Trial
+    graph: str
+    checksum: str  # the tkg:checksum literal's value
+    body: bytes  # N-Quads of the graph without its checksum marker
+    marker: bytes  # N-Quads of the checksum marker quad
+    quads: int
+
+
+@dataclass(slots=True)
+class _Job:
+    linker: TrialLinker | None
+    options: MappingOptions
+    strict: bool
+
+
+_JOB: _Job | None = None  # set in each worker (inherited by fork, or by the initializer)
+
+
+def _init_worker(job: _Job) -> None:
+    global _JOB  # noqa: PLW0603 - per-process worker state
+    _JOB = job
+
+
+def _map_file(sf: SourceFile) -> list[MappedTrial | ParseError]:
+    job = _JOB
+    assert job is not None
+    try:
+        module = module_for(sf)
+    except UnknownFormat as exc:
+        return [exc]
+    out: list[MappedTrial | ParseError] = []
+    for item in module.records(sf.data, sf.name, strict=job.strict):
+        if isinstance(item, ParseError):
+            out.append(item)
+            continue
+        if job.linker is not None:
+            job.linker.link(item)
+        quads = trial_quads(item, job.options)
+        markers = [q for q in quads if q.predicate == T.checksum]
+        body = [q for q in quads if q.predicate != T.checksum]
+        out.append(
+            MappedTrial(
+                trial=item,
+                graph=graph_for(item).value,
+                checksum=markers[0].object.value,
+                body=ox.serialize(body, format=ox.RdfFormat.N_QUADS),
+                marker=ox.serialize(markers, format=ox.RdfFormat.N_QUADS),
+                quads=len(quads),
+            )
+        )
+    return out
+
+
+def _mapped(files: Iterable[SourceFile | ParseError], job: _Job, workers: int) -> Iterator[MappedTrial | ParseError]:
+    sources = iter(files)
+    if workers <= 1:
+        _init_worker(job)
+        for sf in sources:
+            if isinstance(sf, ParseError):
+                yield sf
+            else:
+                yield from _map_file(sf)
+        return
+    # "spawn", not "fork": the parent holds the store's threads (and, under test
+    # runners, others), and forking a threaded process can deadlock the child.
+    # At most ``window`` files are in flight, so memory stays bounded whatever
+    # the corpus size; results come back in input order.
+    window = workers * 4
+    pending: deque[Future[list[MappedTrial | ParseError]]] = deque()
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(job,)) as pool:
+        for sf in sources:
+            if isinstance(sf, ParseError):
+                yield sf
+                continue
+            pending.append(pool.submit(_map_file, sf))
+            while len(pending) >= window:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+
+
+# -- the store side -------------------------------------------------------------
+
+
+def default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
 def ingest(
     store: TrialStore,
     paths: Iterable[str | Path],
@@ -76,57 +178,65 @@ def ingest(
     options: MappingOptions | None = None,
     gate: Gate | None = None,
     strict_parse: bool = False,
-    batch_quads: int = 50_000,
+    workers: int = 1,
+    batch_bytes: int = 32 * 1024 * 1024,
     on_trial: Callable[[str], None] | None = None,
 ) -> IngestReport:
     opts = options or MappingOptions(ingest_time=ingest_time())
     report = IngestReport()
-    batch: list[Quad] = []
-    batch_graphs: set[str] = set()
+    body: list[bytes] = []
+    markers: list[bytes] = []
+    pending_graphs: set[str] = set()
+    pending_size = 0
+    pending_quads = 0
 
     def flush() -> None:
-        if batch:
-            store.add_new_graphs(batch)
-            report.quads_written += len(batch)
-            batch.clear()
-            batch_graphs.clear()
+        nonlocal pending_size, pending_quads
+        if body:
+            store.add_new_graphs_nquads(b"".join(body), b"".join(markers))
+            report.quads_written += pending_quads
+        body.clear()
+        markers.clear()
+        pending_graphs.clear()
+        pending_size = pending_quads = 0
 
-    for item in read_trials(paths, strict=strict_parse):
+    job = _Job(linker, opts, strict_parse)
+    for item in _mapped(iter_files(paths), job, workers):
         if isinstance(item, ParseError):
             log.warning("%s", item)
             report.errors.append(item)
             continue
-        trial = item
+        trial = item.trial
         if on_trial is not None:
             on_trial(trial.nct_id)
-        graph = graph_for(trial)
+        graph = ox.NamedNode(item.graph)
+        if item.graph in pending_graphs:
+            flush()  # the same graph twice in one run: the later one wins
         old_checksum, old_version = store.graph_checksum(graph)
-        if old_checksum == "sha256:" + trial.source.checksum and old_version == opts.tool_version:
+        if old_checksum == item.checksum and old_version == opts.tool_version:
             report.trials_unchanged += 1
             report.per_format[trial.source.format.value] += 1
             continue
-        if graph.value in batch_graphs:
-            # the same trial twice in one batch from one file name: the later wins
-            flush()
-            old_checksum = "pending"
-        if linker is not None:
-            linker.link(trial)
-        quads = trial_quads(trial, opts)
-        if gate is not None and (reason := gate(trial, graph, quads)) is not None:
-            report.kept_apart.append((trial.nct_id, trial.source.file, reason))
-            continue
+        if gate is not None:
+            quads = list(ox.parse(item.body + item.marker, format=ox.RdfFormat.N_QUADS))
+            if (reason := gate(trial, graph, quads)) is not None:
+                report.kept_apart.append((trial.nct_id, trial.source.file, reason))
+                continue
         report.per_format[trial.source.format.value] += 1
         report.notes += len(trial.source.notes)
         if old_checksum is None:
-            batch.extend(quads)
-            batch_graphs.add(graph.value)
+            body.append(item.body)
+            markers.append(item.marker)
+            pending_graphs.add(item.graph)
+            pending_size += len(item.body)
+            pending_quads += item.quads
             report.trials_added += 1
-            if len(batch) >= batch_quads:
+            if pending_size >= batch_bytes:
                 flush()
         else:
             flush()
-            store.replace_graph(graph, quads)
-            report.quads_written += len(quads)
+            store.replace_graph_nquads(graph, item.body + item.marker)
+            report.quads_written += item.quads
             report.trials_replaced += 1
     flush()
     store.flush()

@@ -67,6 +67,15 @@ class TrialStore:
         self.store.bulk_extend(body)
         self.store.extend(markers)
 
+    def add_new_graphs_nquads(self, body: bytes, markers: bytes) -> None:
+        """As :meth:`add_new_graphs`, for graphs already serialised as N-Quads:
+        ``body`` without the checksum quads, ``markers`` with only them."""
+        self.store.bulk_load(body, format=ox.RdfFormat.N_QUADS)
+        self.store.load(markers, format=ox.RdfFormat.N_QUADS)
+
+    def replace_graph_nquads(self, graph: ox.NamedNode, nquads: bytes) -> None:
+        self.replace_graph(graph, list(ox.parse(nquads, format=ox.RdfFormat.N_QUADS)))
+
     def replace_graph(self, graph: ox.NamedNode, quads: list[ox.Quad]) -> None:
         """Replace one named graph's content atomically."""
         triples = ox.serialize(

@@ -59,11 +59,14 @@ def ingest(
     reject: Annotated[
         bool, typer.Option("--strict", help="With --validate: reject violating trials instead of keeping them apart.")
     ] = False,
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-j", help="Worker processes for parsing and mapping (default: one per core, up to 4).")
+    ] = None,
 ) -> None:
     """Read trial records and pages into the store (re-ingesting a source replaces its graph)."""
+    from kg.ingest import default_workers, ingest_time
     from kg.ingest import ingest as run
     from kg.mapping import MappingOptions
-    from kg.ingest import ingest_time
 
     try:
         ts = open_store(store)
@@ -79,6 +82,7 @@ def ingest(
 
             gate = quarantine = IngestGate(ts, reject=reject)
         opts = MappingOptions(include_contacts=include_contacts, ingest_time=ingest_time())
+        n = workers if workers is not None else default_workers()
         if interactive():
             from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -91,9 +95,11 @@ def ingest(
                     seen += 1
                     bar.update(task, description=f"ingesting: {seen} trials ({nct})")
 
-                report = run(ts, paths, linker=linker, options=opts, gate=gate, strict_parse=strict, on_trial=tick)
+                report = run(
+                    ts, paths, linker=linker, options=opts, gate=gate, strict_parse=strict, workers=n, on_trial=tick
+                )
         else:
-            report = run(ts, paths, linker=linker, options=opts, gate=gate, strict_parse=strict)
+            report = run(ts, paths, linker=linker, options=opts, gate=gate, strict_parse=strict, workers=n)
     except TrialKGError as exc:
         raise fail(str(exc)) from None
     for err in report.errors:
