@@ -281,6 +281,9 @@ def study_to_trial(study: dict[str, Any], file: str, where: str = "$", *, checks
 
     lead = f.obj(sponsor_mod, "LeadSponsor", SC)
     lead_name = f.s(lead, "LeadSponsorName", f"{SC}.LeadSponsor")
+    if lead_name is not None and lead_name.lower() == "[redacted]":  # withheld records
+        r.notes.append(f"{SC}.LeadSponsor.LeadSponsorName: redacted by the registry")
+        lead_name = None
     rp = f.obj(sponsor_mod, "ResponsibleParty", SC)
     criteria = f.s(elig, "EligibilityCriteria", E)
     inclusion, exclusion = split_criteria(criteria)

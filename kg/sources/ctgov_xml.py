@@ -75,6 +75,7 @@ FORMAT = SourceFormat.CTGOV_XML
 DESCRIPTION = "Legacy ClinicalTrials.gov XML (<clinical_study>, or a wrapper holding several)"
 
 _SNIFF = re.compile(rb"<clinical_study[\s>]")
+_ROOT = re.compile(rb"<(?![?!])([A-Za-z_][\w.:-]*)")  # the first start tag
 _BOM = b"\xef\xbb\xbf"
 
 _PARSER_OPTIONS: dict[str, Any] = {
@@ -92,13 +93,20 @@ _MASKING = re.compile(r"^\s*([^()]*?)\s*\(([^()]*)\)\s*$")
 _DESIGN_KEYS = ("Allocation", "Endpoint Classification", "Intervention Model", "Masking", "Primary Purpose",
                 "Observational Model", "Time Perspective")  # fmt: skip
 _DESIGN_SPLIT = re.compile(r",\s*(?=(?:" + "|".join(_DESIGN_KEYS) + r")\s*:)")
+_NO_ENTITIES = "the DOCTYPE declares entities; entity expansion is refused"
+_REDACTED = "[redacted]"
 _WRAP = 99  # the registry wraps text blocks at this column
 _NA = {"n/a", "na"}
 
 
 def sniff(head: bytes) -> bool:
     stripped = head.removeprefix(_BOM).lstrip()
-    return stripped[:1] == b"<" and _SNIFF.search(head) is not None
+    if stripped[:1] != b"<":
+        return False
+    root = _ROOT.search(stripped)
+    if root is None or root.group(1).lower() == b"html":
+        return False
+    return root.group(1) == b"clinical_study" or _SNIFF.search(head) is not None
 
 
 def parse(path: str | Path) -> Iterator[Trial]:
@@ -138,6 +146,13 @@ def records(data: bytes, name: str, *, strict: bool = False) -> Iterator[Trial |
 
 
 def _parse_xml(data: bytes, name: str) -> Any:
+    # Refuse entity declarations before libxml2 sees them (they are refused after
+    # parsing too, for encodings this byte scan cannot read).
+    doctype = data.find(b"<!DOCTYPE", 0, 4096)
+    if doctype >= 0:
+        end = data.find(b"]>", doctype)
+        if data.find(b"<!ENTITY", doctype, end if end >= 0 else len(data)) >= 0:
+            raise ParseError(name, _NO_ENTITIES, where="DOCTYPE")
     parser = etree.XMLParser(**_PARSER_OPTIONS)
     try:
         root = etree.fromstring(data, parser)
@@ -147,7 +162,7 @@ def _parse_xml(data: bytes, name: str) -> Any:
         raise ParseError(name, f"not well-formed XML: {exc.msg}", where=where) from None
     dtd = root.getroottree().docinfo.internalDTD
     if dtd is not None and any(True for _ in dtd.iterentities()):
-        raise ParseError(name, "the DOCTYPE declares entities; entity expansion is refused", where="DOCTYPE")
+        raise ParseError(name, _NO_ENTITIES, where="DOCTYPE")
     return root
 
 
@@ -247,7 +262,7 @@ def study_to_trial(
         phases = []
     study_type = t("study_type")
     lead = study.find("sponsors/lead_sponsor")
-    lead_name = _t(lead, "agency") if lead is not None else None
+    lead_name = _unredacted(r, _t(lead, "agency") if lead is not None else None, f"{W}/sponsors/lead_sponsor/agency")
 
     trial = Trial(
         nct_id=nct,
@@ -381,6 +396,14 @@ def study_to_trial(
     )
     trial.source.notes.extend(r.notes)
     return trial
+
+
+def _unredacted(r: FieldReader, name: str | None, where: str) -> str | None:
+    """Withheld records name their sponsor "[Redacted]": that is no sponsor name."""
+    if name is not None and name.lower() == _REDACTED:
+        r.notes.append(f"{where}: redacted by the registry")  # a fact about the record, not a parse error
+        return None
+    return name
 
 
 def _kids(el: Any) -> dict[str, Any]:
