@@ -255,5 +255,12 @@ def sparql(
     typer.echo(render(variables, rows, fmt.value), nl=False)
 
 
-def run() -> None:  # pragma: no cover - console entry point wrapper
-    app()
+def _register_subcommands() -> None:
+    """Subcommands that live in their own modules: each module's ``register(app)``."""
+    from kg.cli import load, validate, vocab
+
+    for module in (vocab, validate, load):
+        module.register(app)
+
+
+_register_subcommands()
