@@ -123,6 +123,8 @@ def test_bad_options_fail_before_anything_is_sent(tmp_path: Path) -> None:
         load(ts, closed + "/query", nct_ids=["NCT00000001", nct(0)])
     with pytest.raises(LoadError, match="unknown mode"):
         load(ts, closed + "/query", mode="bulk")
+    with pytest.raises(LoadError, match="--bulk applies to the quads mode"):
+        load(ts, closed + "/query", mode="update", bulk=True)
     result = CliRunner().invoke(cli(), ["load", "--endpoint", closed, "--batch", "5", "--store", str(ts.path)])
     assert result.exit_code == 2 and "--batch applies" in result.output
 
@@ -268,13 +270,13 @@ def oxigraph(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.server
-@pytest.mark.parametrize("mode", [LoadMode.update, LoadMode.quads])
-def test_update_and_quads_modes(tmp_path: Path, oxigraph: OxigraphServer, mode: LoadMode) -> None:
+@pytest.mark.parametrize(("mode", "bulk"), [(LoadMode.update, False), (LoadMode.quads, False), (LoadMode.quads, True)])
+def test_update_and_quads_modes(tmp_path: Path, oxigraph: OxigraphServer, mode: LoadMode, bulk: bool) -> None:
     ts = make_store(tmp_path, 7)
     # stale content at the server must be replaced, not added to
     g0 = ts.trial_graphs([nct(0)])[0][1]
     sparql_update(oxigraph, f"INSERT DATA {{ GRAPH <{g0}> {{ <http://example.org/stale> <http://example.org/p> 1 }} }}")
-    load_to(ts, oxigraph, mode=mode, batch=3, max_request_bytes=4000)  # several graphs per request, big ones cut
+    load_to(ts, oxigraph, mode=mode, bulk=bulk, batch=3, max_request_bytes=4000)  # several graphs/request, cut
     assert trialkg_graphs(server_dataset(oxigraph)) == store_dataset(ts)
 
 
@@ -308,7 +310,10 @@ def test_changed_trial_replaces_only_its_graphs(tmp_path: Path, oxigraph: Oxigra
 
 
 @pytest.mark.server
-def test_killed_server_then_rerun_completes(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "how", [{"mode": LoadMode.gsp}, {"mode": LoadMode.quads, "batch": 4, "bulk": True}], ids=["gsp", "quads-bulk"]
+)
+def test_killed_server_then_rerun_completes(tmp_path: Path, how: dict) -> None:
     ts = make_store(tmp_path, 40)
     expected = store_dataset(ts)
     server = OxigraphServer(tmp_path / "oxigraph").start()
@@ -321,13 +326,14 @@ def test_killed_server_then_rerun_completes(tmp_path: Path) -> None:
                 server.kill()
 
         with pytest.raises(LoadError, match="giving up"):
-            load_to(ts, server, workers=2, progress=kill_after_ten)
+            load_to(ts, server, workers=2, progress=kill_after_ten, **how)
         assert seen and seen[-1] < len(expected)
         server.start()  # same directory, same port
         partial = trialkg_graphs(server_dataset(server))
         assert 0 < len(partial) < len(expected)  # the kill really was mid-load
-        assert all(partial[g] == expected[g] for g in partial)  # PUT never leaves half a graph
-        report = load_to(ts, server)
+        if how["mode"] is LoadMode.gsp:
+            assert all(partial[g] == expected[g] for g in partial)  # PUT never leaves half a graph
+        report = load_to(ts, server, **how)
         assert report.graphs_skipped >= 10  # the journal spared the confirmed ones
         assert trialkg_graphs(server_dataset(server)) == expected
         assert verify(ts, server.query).equal

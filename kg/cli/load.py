@@ -90,6 +90,14 @@ def load(
     user: UserOption = None,
     password_env: PasswordEnvOption = PASSWORD_ENV,
     vocab: VocabOption = False,
+    bulk: Annotated[
+        bool,
+        typer.Option(
+            "--bulk",
+            help="quads mode, Oxigraph server: write with the server's bulk loader (?no_transaction), "
+            "several times faster but not atomic; a re-run repairs an interrupted load.",
+        ),
+    ] = False,
     force: Annotated[
         bool, typer.Option("--force", help="Send every graph, even those the journal says are loaded already.")
     ] = False,
@@ -124,6 +132,7 @@ def load(
                 workers=workers,
                 auth=auth,
                 force=force,
+                bulk=bulk,
                 retries=retries,
                 timeout=timeout,
                 progress=progress,
