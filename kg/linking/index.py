@@ -48,7 +48,7 @@ class Domain(IntFlag):
 
 #: Vocabulary code (``Link.vocabulary``) of a concept IRI, by namespace.
 def vocabulary_code(iri: str) -> str | None:
-    if iri.startswith(T.MESH_NS):
+    if iri.startswith(T.MESH_NS) and not iri.startswith(T.MESHV_NS):
         return "MESH"
     if iri.startswith(T.DRUGBANK_NS):
         return "DRUGBANK"

@@ -56,7 +56,7 @@ _RECORD_CLASSES = {
 
 def sniff(head: bytes) -> bool:
     lines = head_lines(head, 5)
-    return bool(lines) and all(ln.startswith("<http://id.nlm.nih.gov/mesh/") and ln.endswith(".") for ln in lines)
+    return bool(lines) and all(ln.startswith("<http://id.nlm.nih.gov/mesh/") for ln in lines)
 
 
 def _local(value: str) -> str | None:
@@ -126,7 +126,7 @@ def load(path: Path, stats: LoadStats) -> Iterator[ConceptRecord]:
                 else:
                     stats.skip("other MeSH relation (qualifiers, see-also, concept relations)")
     except SyntaxError as exc:
-        raise VocabularyFileError(name, f"N-Triples syntax error: {exc}") from exc
+        raise VocabularyFileError(name, f"N-Triples syntax error: {exc.msg}", line=exc.lineno) from exc
     for ui in sorted(kinds):
         label = labels.get(ui)
         if label is None:
