@@ -332,8 +332,9 @@ def _build(data: bytes, name: str, strict: bool) -> Trial:
         officials=_officials(r, page.get("officials")),
         contacts=_contacts(r, page.get("central_contacts"), notes),
         has_results=has_results,
-        **design,
     )
+    for key, value in design.items():  # allocation, intervention_model, primary_purpose, masking, …
+        setattr(trial, key, value)
     trial.source.notes.extend(notes)
     trial.source.notes.extend(r.notes)
     return trial
