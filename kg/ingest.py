@@ -96,6 +96,7 @@ class _Job:
     strict: bool
 
 
+_INLINE_FILES = 16  # files mapped in the main process before workers start
 _JOB: _Job | None = None  # set in each worker (inherited by fork, or by the initializer)
 
 
@@ -135,14 +136,20 @@ def _map_file(sf: SourceFile) -> list[MappedTrial | ParseError]:
 
 
 def _mapped(files: Iterable[SourceFile | ParseError], job: _Job, workers: int) -> Iterator[MappedTrial | ParseError]:
+    """Map every file; the first ``_INLINE_FILES`` files in this process (a small
+    ingest never pays for starting workers), the rest in ``workers`` processes."""
     sources = iter(files)
-    if workers <= 1:
-        _init_worker(job)
-        for sf in sources:
-            if isinstance(sf, ParseError):
-                yield sf
-            else:
-                yield from _map_file(sf)
+    _init_worker(job)
+    inline = 0
+    for sf in sources:
+        if isinstance(sf, ParseError):
+            yield sf
+            continue
+        yield from _map_file(sf)
+        inline += 1
+        if workers > 1 and inline >= _INLINE_FILES:
+            break
+    else:
         return
     # "spawn", not "fork": the parent holds the store's threads (and, under test
     # runners, others), and forking a threaded process can deadlock the child.

@@ -195,14 +195,14 @@ def test_strict_values_reject_the_record(tmp_path: Path) -> None:
 
 
 def test_worker_processes_store_the_same_graphs(tmp_path: Path) -> None:
-    for i in range(6):
+    for i in range(24):  # more than the files mapped inline before workers start
         doc = json.loads(V2_FIXTURE.read_text())
-        doc["protocolSection"]["identificationModule"]["nctId"] = f"NCT0990020{i}"
+        doc["protocolSection"]["identificationModule"]["nctId"] = f"NCT099002{i:02d}"
         (tmp_path / f"r{i}.json").write_text(json.dumps(doc))
     (tmp_path / "broken.json").write_text("{")
     one, two = TrialStore(None), TrialStore(None)
     r1 = ingest(one, [tmp_path], options=PINNED, workers=1)
     r2 = ingest(two, [tmp_path], options=PINNED, workers=2)
-    assert (r1.trials_added, r2.trials_added) == (6, 6)
+    assert (r1.trials_added, r2.trials_added) == (24, 24)
     assert [e.file for e in r1.errors] == [e.file for e in r2.errors] == ["broken.json"]
     assert {str(q) for q in one.store} == {str(q) for q in two.store}
