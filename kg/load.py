@@ -160,25 +160,34 @@ class Journal:
             lines.append(json.dumps({"graph": graph, "sha256": checksum}) + "\n")
         if self.path is None or not lines:
             return
-        if self._fh is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = self.path.open("a", encoding="utf-8")
-        self._fh.writelines(lines)
-        self._fh.flush()
+        try:
+            if self._fh is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._fh = self.path.open("a", encoding="utf-8")
+            self._fh.writelines(lines)
+            self._fh.flush()
+        except OSError as exc:
+            # the journal only saves work: without it a re-run sends every graph again
+            log.warning("cannot write the load journal %s (%s): a re-run will send every graph again", self.path, exc)
+            self.path = None
 
     def close(self, *, compact: bool = False) -> None:
-        if self._fh is not None:
-            os.fsync(self._fh.fileno())
-            self._fh.close()
+        try:
+            if self._fh is not None:
+                os.fsync(self._fh.fileno())
+                self._fh.close()
+            if compact and self.path is not None and self.path.exists():
+                tmp = self.path.with_suffix(".tmp")
+                with tmp.open("w", encoding="utf-8") as fh:
+                    for graph, checksum in sorted(self.entries.items()):
+                        fh.write(json.dumps({"graph": graph, "sha256": checksum}) + "\n")
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                tmp.replace(self.path)
+        except OSError as exc:
+            log.warning("cannot write the load journal %s (%s)", self.path, exc)
+        finally:
             self._fh = None
-        if compact and self.path is not None and self.path.exists():
-            tmp = self.path.with_suffix(".tmp")
-            with tmp.open("w", encoding="utf-8") as fh:
-                for graph, checksum in sorted(self.entries.items()):
-                    fh.write(json.dumps({"graph": graph, "sha256": checksum}) + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            tmp.replace(self.path)
 
 
 # --------------------------------------------------------------------------

@@ -114,6 +114,16 @@ def test_journal_ignores_a_torn_line(tmp_path: Path) -> None:
     assert Journal(path).entries == {"http://g/1": "aa"}
 
 
+def test_an_unwritable_journal_only_costs_a_resend(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory", encoding="utf-8")
+    journal = Journal(blocker / "load-journal" / "j.jsonl")
+    with caplog.at_level(logging.WARNING, logger="kg.load"):
+        journal.record([("http://g/1", "aa")])
+        journal.close(compact=True)
+    assert journal.path is None and "cannot write the load journal" in caplog.text
+
+
 def test_bad_options_fail_before_anything_is_sent(tmp_path: Path) -> None:
     ts = make_store(tmp_path, 2)
     closed = f"http://127.0.0.1:{free_port()}"
