@@ -93,23 +93,38 @@ def test_known_source_gaps_are_warnings(sample_report) -> None:  # type: ignore[
     assert "Trial-condition-missing" in classic
 
 
+def shared_nodes(ts: TrialStore, graphs: list[str]) -> set[str]:
+    """Subjects stated in more than one of ``graphs`` (organisations, named by name)."""
+    seen: dict[str, str] = {}
+    shared = set()
+    for g in graphs:
+        for q in ts.graph_quads(g):
+            s = q.subject.value
+            if seen.setdefault(s, g) != g:
+                shared.add(s)
+    return shared
+
+
 def test_per_trial_results_equal_whole_graph_validation(corpus_store, sample_report) -> None:  # type: ignore[no-untyped-def]
-    """Trials described by several source files share a trial IRI and may disagree, so
-    only their merged graph can break cardinalities: per-graph validation is the
-    defined unit. The comparison therefore uses trials with one graph."""
+    """Per-trial results equal those of the same graphs merged into one data graph, for
+    every node that belongs to one graph. Two kinds of node are stated by several
+    graphs and can differ by design: a trial described by several source files
+    (those trials are left out of the comparison), and an organisation, whose IRI
+    comes from its name and whose agency class each source states (the full-corpus
+    run in benchmarks/ shows three such organisations: OTHER in older records,
+    OTHER_GOV in newer ones)."""
     ts, _ = corpus_store
     sample, per_trial = sample_report
     graphs = ts.trial_graphs(sample)
     single = sorted({n for n, _ in graphs if sum(1 for m, _ in graphs if m == n) == 1})
     assert len(single) >= 200
+    shared = shared_nodes(ts, [g for n, g in graphs if n in set(single)])
+    assert shared and all(s.startswith(T.DATA_NS + "organization/") for s in shared)
     merged = validate_merged(ts, single)
-
-    def keys(report):  # type: ignore[no-untyped-def]
-        return {r.key()[1:] for r in report.results if r.trial_id in set(single) or r.trial_id is None}
-
-    per = {r.key()[1:] for r in per_trial.results if r.trial_id in set(single)}
+    per = {r.key()[1:] for r in per_trial.results if r.trial_id in set(single) and r.focus_node not in shared}
+    whole = {r.key()[1:] for r in merged.results if r.focus_node not in shared}
     assert per, "the sample gives results (unlinked conditions at least), so the comparison means something"
-    assert keys(merged) == per
+    assert whole == per
 
 
 def test_example_pages_validate_without_violation(tmp_path: Path) -> None:
