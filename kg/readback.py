@@ -104,6 +104,10 @@ def _record(store: TrialStore, graph: str) -> dict[str, Any]:
                 "source_tissues": sorted(r.all(c, T.cellSource)),
                 "origin": r.one(c, T.cellOrigin),
             }
+            # a cell therapy's cell types and source tissues are links too
+            item["links"] = sorted(
+                set(item["links"]) | set(item["cell_therapy"]["cell_types"]) | set(item["cell_therapy"]["source_tissues"])
+            )
         interventions.append(item)
     eligibility = None
     for e in r.nodes(t, T.eligibility):
