@@ -281,7 +281,7 @@ class Linker:
     def _link_conditions(self, trial: Trial) -> None:
         conditions: list[Condition] = []
         for c in trial.conditions:
-            if c.verbatim is not None and c.split_uncertain:
+            if c.verbatim is not None and c.split_uncertain and c.name == c.verbatim:
                 parts = self.split(c)
                 if len(parts) > 1:
                     self.stats["condition lines split"] += 1
@@ -368,9 +368,11 @@ class Linker:
 
     def split(self, condition: Condition) -> list[Condition]:
         """Split a run-together condition line into conditions, by longest match over
-        disease and cell-type names; leftover words form conditions of their own."""
-        line = condition.verbatim or condition.name
-        raw = line.split()
+        disease and cell-type names; leftover words form conditions of their own. The
+        parts keep the line as ``verbatim``; they are certain only when names cover the
+        whole line. (A part, whose name is no longer the verbatim line, is not split
+        again.)"""
+        raw = condition.name.split()
         flat: list[tuple[str, int]] = []  # (normalised word, raw word index)
         for ri, r in enumerate(raw):
             flat.extend((w, ri) for w in words(r))
@@ -404,11 +406,13 @@ class Linker:
                 i += 1
         if leftover_from is not None:
             segments.append((flat[leftover_from][1], flat[-1][1] + 1, False))
-        if not any(matched for _, _, matched in segments):
-            return [condition]
         certain = all(matched for _, _, matched in segments)
+        if len(segments) <= 1:  # the line is one name, or names nothing known
+            condition.split_uncertain = not certain
+            return [condition]
         return [
-            Condition(" ".join(raw[a:b]), verbatim=line, split_uncertain=not certain, links=[]) for a, b, _ in segments
+            Condition(" ".join(raw[a:b]), verbatim=condition.verbatim, split_uncertain=not certain, links=[])
+            for a, b, _ in segments
         ]
 
     # -- registry terms ------------------------------------------------------------
@@ -518,7 +522,7 @@ class Linker:
         for name in [iv.name, *iv.other_names]:
             found: list[Link] = []
             for k, text in enumerate(self._drug_names(name)):
-                if k > 0 and found:
+                if k == 1 and found:
                     break  # the whole name matched: its parts are not tried
                 hits = self.index.match_whole(text, Domain.CHEMICAL)
                 direct = {v: h for v, h in hits.items() if v in CHEMICAL_VOCABULARIES}

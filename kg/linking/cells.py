@@ -94,10 +94,9 @@ class CellMatcher:
                 hit = self.phrases.get(ordered_key(ws[i : i + n]))
                 if hit is None:
                     continue
-                if i > 0 and ws[i - 1] in NEGATIONS:
-                    continue
-                kind, ident = hit
-                ev.add(kind, Found(ident, text[located[i][1] : located[i + n - 1][2]]))
+                if not (i > 0 and ws[i - 1] in NEGATIONS):  # "non-mesenchymal stem cells": none
+                    kind, ident = hit
+                    ev.add(kind, Found(ident, text[located[i][1] : located[i + n - 1][2]]))
                 i += n
                 break
             else:
