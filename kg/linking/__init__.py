@@ -30,6 +30,7 @@ from kg.linking.index import INDEX_VERSION, Domain, Hit, LinkIndex, vocabulary_c
 from kg.linking.normalise import fold, words
 from kg.model import CellTherapy, Condition, Intervention, Link, MeshTerm, Trial
 from kg.vocab.curated import Curated, bundled, curie_iri
+from kg.vocab.skos import value as _value
 
 __all__ = ["Domain", "LinkIndex", "Linker"]
 
@@ -677,7 +678,7 @@ def _cache_key(store: ox.Store, curated: Curated) -> str | None:
     interrupted import: its index is built, never cached)."""
     h = hashlib.sha256(f"{INDEX_VERSION}|{curated.checksum}".encode())
     for name, graph in vocabulary_graphs(store):
-        checksum = next((q.object.value for q in store.quads_for_pattern(graph, T.checksum, None, graph)), None)
+        checksum = next((_value(q.object) for q in store.quads_for_pattern(graph, T.checksum, None, graph)), None)
         if checksum is None:
             return None
         h.update(f"|{name}={checksum}".encode())

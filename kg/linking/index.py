@@ -28,6 +28,7 @@ import pyoxigraph as ox
 from kg import terms as T
 from kg.linking.normalise import fold, ordered_key, uninverted, unordered_key, words, words_uncached
 from kg.vocab.curated import Curated, curie_iri
+from kg.vocab.skos import value as _value
 
 log = logging.getLogger(__name__)
 
@@ -149,24 +150,24 @@ class LinkIndex:
                 continue  # the package's own copy is used, whatever version the store holds
             n = 0
             for q in store.quads_for_pattern(None, T.SKOS_PREF_LABEL, None, graph):
-                r = raw[q.subject.value]
+                r = raw[_value(q.subject)]
                 if r.label is None:
-                    r.label = q.object.value
+                    r.label = _value(q.object)
                     n += 1
                 else:
-                    r.alts.append(q.object.value)
+                    r.alts.append(_value(q.object))
             for q in store.quads_for_pattern(None, T.SKOS_ALT_LABEL, None, graph):
-                raw[q.subject.value].alts.append(q.object.value)
+                raw[_value(q.subject)].alts.append(_value(q.object))
             for q in store.quads_for_pattern(None, T.SKOS_NOTATION, None, graph):
-                raw[q.subject.value].trees.append(q.object.value)
+                raw[_value(q.subject)].trees.append(_value(q.object))
             for q in store.quads_for_pattern(None, T.SKOS_BROADER, None, graph):
-                raw[q.subject.value].broader.append(q.object.value)
+                raw[_value(q.subject)].broader.append(_value(q.object))
             for q in store.quads_for_pattern(None, T.SKOS_EXACT_MATCH, None, graph):
-                raw[q.subject.value].matches.append(q.object.value)
-                raw[q.object.value].matches.append(q.subject.value)
+                raw[_value(q.subject)].matches.append(_value(q.object))
+                raw[_value(q.object)].matches.append(_value(q.subject))
             for q in store.quads_for_pattern(None, T.RDF_TYPE, None, graph):
-                if q.object.value.startswith(T.MESHV_NS):
-                    raw[q.subject.value].types.append(q.object.value)
+                if _value(q.object).startswith(T.MESHV_NS):
+                    raw[_value(q.subject)].types.append(_value(q.object))
             index.vocabularies[name] = n
         index._add_curated(raw, curated)
         index._build(raw, curated)
@@ -224,10 +225,10 @@ class LinkIndex:
                 if alt != r.label:
                     self._add_term(ci, alt, preferred=False, curated=False, domains=domains)
         for row in curated.of_kind("cell_type") + curated.of_kind("abbreviation"):
-            ci = self.by_iri.get(curie_iri(row.id))
-            if ci is not None:
+            known = self.by_iri.get(curie_iri(row.id))
+            if known is not None:
                 for term in row.terms:
-                    self._add_term(ci, term, preferred=False, curated=True, domains=_CELL)
+                    self._add_term(known, term, preferred=False, curated=True, domains=_CELL)
 
     def _add_term(self, ci: int, term: str, *, preferred: bool, curated: bool, domains: int) -> None:
         ws = words_uncached(term)

@@ -47,6 +47,7 @@ from kg.vocab import (
 )
 from kg.vocab._io import head
 from kg.vocab.records import ConceptRecord, LoadStats, VocabularyFileError
+from kg.vocab.skos import value as _value
 
 log = logging.getLogger(__name__)
 
@@ -325,9 +326,9 @@ def list_vocabularies(store: ox.Store) -> list[VocabularySummary]:
         graph = ox.NamedNode(g)
         concepts = sum(1 for _ in store.quads_for_pattern(None, T.RDF_TYPE, T.SKOS_CONCEPT, graph))
         statements = sum(1 for _ in store.quads_for_pattern(None, None, None, graph))
-        title = next((q.object.value for q in store.quads_for_pattern(graph, T.RDFS_LABEL, None, graph)), None)
-        sources = sorted(q.object.value for q in store.quads_for_pattern(graph, T.sourceFile, None, graph))
-        checksum = next((q.object.value for q in store.quads_for_pattern(graph, T.checksum, None, graph)), None)
+        title = next((_value(q.object) for q in store.quads_for_pattern(graph, T.RDFS_LABEL, None, graph)), None)
+        sources = sorted(_value(q.object) for q in store.quads_for_pattern(graph, T.sourceFile, None, graph))
+        checksum = next((_value(q.object) for q in store.quads_for_pattern(graph, T.checksum, None, graph)), None)
         out.append(VocabularySummary(g[len(T.VOCAB_GRAPH_PREFIX) :], g, title, concepts, statements, sources, checksum))
     return out
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator
 
-from pyoxigraph import Literal, NamedNode, Quad
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Triple
 
 from kg import terms as T
 from kg.vocab import _mesh
@@ -40,6 +40,11 @@ TITLES = {
     "drugbank": "DrugBank",
     "curated": "trialkg curated vocabulary",
 }
+
+
+def value(term: NamedNode | BlankNode | Literal | Triple) -> str:
+    """The IRI, identifier or lexical form of a term read back from the store."""
+    return str(term) if isinstance(term, Triple) else term.value
 
 
 def tree_index(records: Iterable[ConceptRecord]) -> dict[str, str]:
