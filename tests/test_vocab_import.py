@@ -110,3 +110,24 @@ def test_list_vocabularies() -> None:
     assert rows["uberon"].concepts == 4
     assert rows["mesh"].sources == ["desc2024_mini.xml"]
     assert rows["mesh"].checksum is not None
+
+
+def test_reimport_of_a_changed_file_on_disk_keeps_only_the_new_content(tmp_path: Path) -> None:
+    """Most of the graph stays: the graph is updated in place, and ends equal to a fresh import."""
+    store = ox.Store(str(tmp_path / "store"))
+    (terms,) = _copy(tmp_path, "mesh_terms_mini.tsv")
+    import_paths(store, [terms], curated_vocabulary=False)
+    lines = terms.read_text().splitlines()
+    terms.write_text(
+        "\n".join([*lines[:-1], lines[-1].replace("Libman Sacks Disease", "Libman-Sacks Endocarditis")]) + "\n"
+    )
+    report = import_paths(store, [terms], curated_vocabulary=False)
+    fresh = ox.Store()
+    import_paths(fresh, [terms], curated_vocabulary=False)
+    assert sorted(str(q) for q in store) == sorted(str(q) for q in fresh)
+    assert "Libman-Sacks Endocarditis" in graph_view(store, "mesh")["D008180"].alt
+    assert "Libman Sacks Disease" not in graph_view(store, "mesh")["D008180"].alt
+    g = T.vocab_graph_iri("mesh")
+    assert [q.object.value for q in store.quads_for_pattern(g, T.checksum, None, g)] == [
+        report.vocabularies[0].checksum
+    ]

@@ -298,13 +298,32 @@ def _merge(records: list[ConceptRecord]) -> tuple[list[ConceptRecord], int]:
 
 
 def _replace_graph(store: ox.Store, vocabulary: str, quads: Iterable[ox.Quad]) -> None:
-    """Replace the vocabulary's graph with ``quads`` (written with the bulk writer).
-    The caller adds the ``tkg:checksum`` quad afterwards, so a graph without one is an
-    interrupted import: the linker still reads it but does not cache an index of it."""
+    """Replace the vocabulary's graph with ``quads``.
+
+    Dropping a large graph from an on-disk store is slower than writing it (about 30 s
+    for MeSH's 0.5 M quads, against 10 s to write them), and a new release of a
+    vocabulary changes a small part of it. So when most of the old graph stays, only the
+    quads that went away are removed and only the new ones written; otherwise the graph
+    is dropped and written again with the bulk writer. Either way the old checksum goes
+    first and the caller adds the new one last, so a graph without a checksum is an
+    interrupted import: the linker still reads it but does not cache an index of it.
+    """
     graph = T.vocab_graph_iri(vocabulary)
-    if store.contains_named_graph(graph):
+    if not store.contains_named_graph(graph):
+        store.bulk_extend(quads)
+        return
+    new = list(quads)
+    old = set(store.quads_for_pattern(None, None, None, graph))
+    keep = old.intersection(new)
+    if len(keep) < len(old) // 2:
         store.remove_graph(graph)
-    store.bulk_extend(quads)
+        store.bulk_extend(new)
+        return
+    for q in list(store.quads_for_pattern(graph, T.checksum, None, graph)):
+        store.remove(q)
+    for q in old - keep:
+        store.remove(q)
+    store.bulk_extend(q for q in new if q not in keep)
 
 
 @dataclass
