@@ -523,7 +523,7 @@ def verify(
     auth: Credentials | None = None,
     timeout: float = 300.0,
     retries: int = 3,
-    page_size: int = 10000,
+    page_size: int | None = None,
 ) -> VerifyReport:
     """Compare the endpoint's trialkg graphs and their triple counts with the store's.
 

@@ -296,21 +296,46 @@ class SparqlHttp:
             out.update(_count_rows(rows))
         return out
 
-    def all_graph_counts(self, endpoint: str, prefix: str, *, page_size: int = 10000) -> dict[str, int]:
+    def all_graph_counts(self, endpoint: str, prefix: str, *, page_size: int | None = None) -> dict[str, int]:
         """Triples per named graph whose IRI starts with ``prefix``.
 
-        Pages through the results by graph IRI (never with OFFSET), ``page_size``
-        graphs at a time: servers that cap result sizes (Virtuoso's
-        ``ResultSetMaxRows``, 10000 by default) still give every graph.
+        The prefix test is a ``HAVING`` on the groups, not a ``FILTER`` on every quad
+        (several times faster). First the number of such graphs is asked, then all their
+        counts in one query; a server that caps result sizes (Virtuoso's
+        ``ResultSetMaxRows``, 10000 in its default configuration) answers with fewer
+        rows, and the counts are then read in pages of that many graphs, by graph IRI
+        (never with OFFSET, which such servers also cap). ``page_size`` pages from the start.
         """
-        out: dict[str, int] = {}
+        having = f"STRSTARTS(STR(?g), {_string(prefix)})"
+        if page_size is None:
+            total = self.select(
+                endpoint,
+                "SELECT (COUNT(*) AS ?k) WHERE { { SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } "
+                f"GROUP BY ?g HAVING ({having}) }} }}",
+                "counting graphs",
+            )
+            try:
+                expected = int(total[0]["k"]["value"])
+            except (IndexError, KeyError, TypeError, ValueError) as exc:
+                raise LoadError(f"unexpected answer to a graph count: {total!r} ({exc})") from None
+            rows = self.select(
+                endpoint,
+                f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }} GROUP BY ?g HAVING ({having})",
+                "counting triples per graph",
+            )
+            out = _count_rows(rows)
+            if len(out) >= expected:
+                return out
+            log.info("%s gave %d of %d graphs: reading them in pages", safe_url(endpoint), len(out), expected)
+            page_size = len(out) or 10000  # what the server gave is its cap
+        out = {}
         after = ""
         while True:
             rows = self.select(
                 endpoint,
-                "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
-                f"FILTER(STRSTARTS(STR(?g), {_string(prefix)}) && STR(?g) > {_string(after)}) }} "
-                f"GROUP BY ?g ORDER BY (STR(?g)) LIMIT {page_size}",
+                "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } "
+                f"GROUP BY ?g HAVING ({having} && STR(?g) > {_string(after)}) "
+                f"ORDER BY (STR(?g)) LIMIT {page_size}",
                 "counting triples per graph",
             )
             page = _count_rows(rows)

@@ -260,11 +260,23 @@ def test_reload_changes_nothing(corpus_store: TrialStore, oxigraph_corpus) -> No
 
 
 @pytest.mark.server
-def test_verify_pages_through_graphs(corpus_store: TrialStore, oxigraph_corpus) -> None:  # type: ignore[no-untyped-def]
+def test_verify_pages_through_graphs(
+    corpus_store: TrialStore, oxigraph_corpus, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     server, _ = oxigraph_corpus
     some = [n for n, _ in corpus_store.trial_graphs()][:5]
     paged = verify(corpus_store, server.query, page_size=150, vocab=True)
     assert paged.equal and paged.graphs_at_endpoint == len(all_graphs(corpus_store))
+    # a server that answers at most 100 rows (as Virtuoso with ResultSetMaxRows = 100)
+    real_select = SparqlHttp.select
+
+    def capped(self: SparqlHttp, endpoint: str, query: str, what: str = "") -> list[dict]:
+        return real_select(self, endpoint, query, what)[:100]
+
+    monkeypatch.setattr(SparqlHttp, "select", capped)
+    capped_report = verify(corpus_store, server.query, vocab=True)
+    assert capped_report.equal and capped_report.graphs_at_endpoint == len(all_graphs(corpus_store))
+    monkeypatch.undo()
     subset = verify(corpus_store, server.query, nct_ids=some)
     assert subset.equal and subset.graphs_at_endpoint == len(corpus_store.trial_graphs(some))
 
