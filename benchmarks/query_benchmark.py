@@ -261,7 +261,7 @@ def main() -> None:
             "",
             f"- Machine: {machine()}",
             f"- Versions: {versions()}",
-            f"- Load average before / after the runs: {load_before} / {load()}",
+            f"- Load average before the runs: {load_before}; after: {load()}",
             f"- Corpus store: {trial_count(corpus):,} trials, {len(corpus):,} quads "
             f"({(corpus_path / 'BUILT').read_text().strip()})",
             f"- Scaled store: {trial_count(big):,} trials, {len(big):,} quads "
