@@ -257,9 +257,9 @@ def sparql(
 
 def _register_subcommands() -> None:
     """Subcommands that live in their own modules: each module's ``register(app)``."""
-    from kg.cli import load, validate, vocab
+    from kg.cli import load, query, validate, vocab
 
-    for module in (vocab, validate, load):
+    for module in (vocab, validate, load, query):
         module.register(app)
 
 
