@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -38,6 +40,7 @@ from kg.resources import queries_dir
 from kg.sources import REGISTRY
 from kg.store import TrialStore
 from tests import servers
+from tests.conftest import CORPUS
 from tests.query_records import (
     MESH,
     READERS,
@@ -57,6 +60,25 @@ except ImportError:  # the vocabulary importer is not here: the fixture vocabula
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "queries"
+
+
+def _fixture_records() -> Path:
+    """The records listed in fixtures/queries/records.txt, read from the shared corpus
+    (never copied into the repository) into one temporary folder per test process."""
+    global _FIXTURE_DIR  # noqa: PLW0603 - a per-process cache of the copied set
+    if _FIXTURE_DIR is None:
+        if not CORPUS.is_dir():
+            pytest.skip(f"the query fixture records come from the shared corpus, not found at {CORPUS}")
+        target = Path(tempfile.mkdtemp(prefix="trialkg-query-records-"))
+        for line in (FIXTURES / "records.txt").read_text().split():
+            src = CORPUS / line
+            (target / src.parent.name).mkdir(exist_ok=True)
+            shutil.copyfile(src, target / line)
+        _FIXTURE_DIR = target
+    return _FIXTURE_DIR
+
+
+_FIXTURE_DIR: Path | None = None
 OPTIONS = MappingOptions(ingest_time="2025-01-01T00:00:00Z")
 AS_OF = "2024-06-30"
 RECRUITING = {"RECRUITING", "NOT_YET_RECRUITING", "ENROLLING_BY_INVITATION"}
@@ -126,7 +148,7 @@ def _world(name: str, root: Path, vocab: list[ox.Quad]) -> World:
 
 @pytest.fixture(scope="session")
 def fixture_world() -> World:
-    return _world("fixtures", FIXTURES / "records", _fixture_vocab())
+    return _world("fixtures", _fixture_records(), _fixture_vocab())
 
 
 @pytest.fixture(scope="session")
@@ -296,7 +318,7 @@ def test_hierarchy_adds_narrower_conditions(world: World) -> None:
 def test_label_matches_condition_names_without_vocabulary() -> None:
     """With no vocabulary loaded, a label still finds trials by their condition names."""
     store = TrialStore(None)
-    folder = FIXTURES / "records" / "ctgov-v2-json"
+    folder = _fixture_records() / "ctgov-v2-json"
     ingest(store, [folder], options=OPTIONS)
     recs = read_records({"ctgov-v2-json": folder})
     name = "MULTIPLE sclerosis"
@@ -503,7 +525,7 @@ CELLS = {
 def cell_store() -> TrialStore:
     store = TrialStore(None)
     quads: list[ox.Quad] = []
-    for trial in read_trials([FIXTURES / "records" / "ctgov-classic-json"]):
+    for trial in read_trials([_fixture_records() / "ctgov-classic-json"]):
         assert not isinstance(trial, Exception)
         typed = CELLS.get(trial.nct_id)
         if typed is not None:
@@ -923,7 +945,7 @@ def cli() -> typer.Typer:
 def disk_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("store") / "store"
     ts = TrialStore(path)
-    ingest(ts, list(_registered_folders(FIXTURES / "records").values()), options=OPTIONS)
+    ingest(ts, list(_registered_folders(_fixture_records()).values()), options=OPTIONS)
     ts.store.bulk_extend(_fixture_vocab())
     ts.flush()
     del ts
