@@ -23,43 +23,13 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from tests.ctgov_display import AGENCY_CLASS, ARM_TYPE, INTERVENTION_TYPE, PHASE, SEX, STATUS, STUDY_TYPE
+
 MESH = "http://id.nlm.nih.gov/mesh/"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
-STATUS = {
-    "Active, not recruiting": "ACTIVE_NOT_RECRUITING",
-    "Approved for marketing": "APPROVED_FOR_MARKETING",
-    "Available": "AVAILABLE",
-    "Completed": "COMPLETED",
-    "Enrolling by invitation": "ENROLLING_BY_INVITATION",
-    "No longer available": "NO_LONGER_AVAILABLE",
-    "Not yet recruiting": "NOT_YET_RECRUITING",
-    "Recruiting": "RECRUITING",
-    "Suspended": "SUSPENDED",
-    "Temporarily not available": "TEMPORARILY_NOT_AVAILABLE",
-    "Terminated": "TERMINATED",
-    "Unknown status": "UNKNOWN",
-    "Withdrawn": "WITHDRAWN",
-    "Withheld": "WITHHELD",
-}
-PHASE = {
-    "Early Phase 1": "EARLY_PHASE1",
-    "Phase 1": "PHASE1",
-    "Phase 2": "PHASE2",
-    "Phase 3": "PHASE3",
-    "Phase 4": "PHASE4",
-    "Not Applicable": "NA",
-    "N/A": "NA",
-}
 PHASE_ORDER = ["EARLY_PHASE1", "PHASE1", "PHASE2", "PHASE3", "PHASE4", "NA"]
-STUDY_TYPE = {
-    "Interventional": "INTERVENTIONAL",
-    "Observational": "OBSERVATIONAL",
-    "Observational [Patient Registry]": "OBSERVATIONAL",
-    "Expanded Access": "EXPANDED_ACCESS",
-    "N/A": None,
-}
 ALLOCATION = {"Randomized": "RANDOMIZED", "Non-Randomized": "NON_RANDOMIZED", "N/A": "NA"}
 MODEL = {
     "Parallel Assignment": "PARALLEL",
@@ -75,29 +45,6 @@ MASKING = {
     "Triple": "TRIPLE",
     "Quadruple": "QUADRUPLE",
 }
-INTERVENTION_TYPE = {
-    "Behavioral": "BEHAVIORAL",
-    "Biological": "BIOLOGICAL",
-    "Combination Product": "COMBINATION_PRODUCT",
-    "Device": "DEVICE",
-    "Diagnostic Test": "DIAGNOSTIC_TEST",
-    "Dietary Supplement": "DIETARY_SUPPLEMENT",
-    "Drug": "DRUG",
-    "Genetic": "GENETIC",
-    "Other": "OTHER",
-    "Procedure": "PROCEDURE",
-    "Radiation": "RADIATION",
-}
-ARM_TYPE = {
-    "Experimental": "EXPERIMENTAL",
-    "Active Comparator": "ACTIVE_COMPARATOR",
-    "Placebo Comparator": "PLACEBO_COMPARATOR",
-    "Sham Comparator": "SHAM_COMPARATOR",
-    "No Intervention": "NO_INTERVENTION",
-    "Other": "OTHER",
-}
-SEX = {"All": "ALL", "Both": "ALL", "Female": "FEMALE", "Male": "MALE"}
-AGENCY_CLASS = {"NIH": "NIH", "U.S. Fed": "FED", "Industry": "INDUSTRY", "Other": "OTHER", "Unknown": "UNKNOWN"}
 #: Sections of the classic results section that hold results (MoreInfoModule alone does not).
 RESULTS_MODULES = (
     "ParticipantFlowModule",

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from enum import StrEnum
+from pathlib import Path
 from typing import TypeVar
 
 from kg.enums import AgeUnit, DateType, UnknownValue, coerce
 from kg.errors import ParseError
-from kg.model import Age, TrialDate
+from kg.model import Age, Trial, TrialDate
 
 E = TypeVar("E", bound=StrEnum)
 T = TypeVar("T")
@@ -78,8 +80,6 @@ def parse_date(text: str | None, date_type: DateType | None = None) -> TrialDate
     if month is not None and not 1 <= month <= 12:
         raise ValueError(f"month out of range in date {text!r}")
     if day is not None:
-        import datetime
-
         try:
             datetime.date(year, month or 1, day)
         except ValueError as exc:
@@ -364,3 +364,12 @@ def map_list(items: object, fn: Callable[[dict, str], T | None], where: str) -> 
             if r is not None:
                 out.append(r)
     return out
+
+
+def parse_file(path: str | Path, records: Callable[..., Iterator[Trial | ParseError]]) -> Iterator[Trial]:
+    """A source module's ``parse(path)``: its ``records`` on the file's bytes, raising the first error."""
+    p = Path(path)
+    for item in records(p.read_bytes(), p.name, strict=True):
+        if isinstance(item, ParseError):
+            raise item
+        yield item

@@ -26,7 +26,6 @@ import itertools
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from kg.enums import AgeUnit, EnrollmentType, InterventionType, Masking, UnknownValue, WhoMasked, coerce
 from kg.errors import ParseError
@@ -431,15 +430,6 @@ def valid_nct(text: str | None) -> str | None:
 
 # --------------------------------------------------------------------------
 # parse / records plumbing
-
-
-def parse_file(path: str | Path, records: Callable[..., Iterator[Trial | ParseError]]) -> Iterator[Trial]:
-    """Parse one saved page, raising the first error."""
-    p = Path(path)
-    for item in records(p.read_bytes(), p.name, strict=True):
-        if isinstance(item, ParseError):
-            raise item
-        yield item
 
 
 def one_record(

@@ -84,7 +84,7 @@ from kg.model import (
     Source,
     Trial,
 )
-from kg.sources._common import FieldReader, dedupe, parse_age, parse_date, sha256, split_criteria
+from kg.sources._common import FieldReader, dedupe, parse_age, parse_date, parse_file, sha256, split_criteria
 from kg.sources._pages import (
     Heading,
     Line,
@@ -101,7 +101,6 @@ from kg.sources._pages import (
     page_lines,
     parse_address,
     parse_enrollment,
-    parse_file,
     parse_masking,
     split_sections,
     unescape_markdown,

@@ -68,7 +68,7 @@ from kg.model import (
     Trial,
     TrialDate,
 )
-from kg.sources._common import FieldReader, dedupe, sha256, split_criteria
+from kg.sources._common import FieldReader, dedupe, parse_file, sha256, split_criteria
 
 FORMAT = SourceFormat.CTGOV_CLASSIC_JSON
 DESCRIPTION = "ClinicalTrials.gov classic API full-study JSON (study, FullStudy, FullStudiesResponse, or array)"
@@ -91,11 +91,7 @@ def sniff(head: bytes) -> bool:
 
 def parse(path: str | Path) -> Iterator[Trial]:
     """Parse a file, raising the first error."""
-    p = Path(path)
-    for item in records(p.read_bytes(), p.name, strict=True):
-        if isinstance(item, ParseError):
-            raise item
-        yield item
+    return parse_file(path, records)
 
 
 def records(data: bytes, name: str, *, strict: bool = False) -> Iterator[Trial | ParseError]:

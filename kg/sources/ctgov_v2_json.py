@@ -56,7 +56,7 @@ from kg.model import (
     Source,
     Trial,
 )
-from kg.sources._common import FieldReader, dedupe, sha256, split_criteria, text
+from kg.sources._common import FieldReader, dedupe, parse_file, sha256, split_criteria, text
 
 FORMAT = SourceFormat.CTGOV_V2_JSON
 DESCRIPTION = "ClinicalTrials.gov API v2 JSON (study, array of studies, or search page)"
@@ -71,11 +71,7 @@ def sniff(head: bytes) -> bool:
 
 def parse(path: str | Path) -> Iterator[Trial]:
     """Parse a file, raising the first error."""
-    p = Path(path)
-    for item in records(p.read_bytes(), p.name, strict=True):
-        if isinstance(item, ParseError):
-            raise item
-        yield item
+    return parse_file(path, records)
 
 
 def records(data: bytes, name: str, *, strict: bool = False) -> Iterator[Trial | ParseError]:
@@ -119,9 +115,7 @@ def _get(d: Any, *keys: str) -> Any:
     return d
 
 
-def study_to_trial(
-    study: dict[str, Any], file: str, where: str = "$", *, checksum: str, strict: bool = False
-) -> Trial:
+def study_to_trial(study: dict[str, Any], file: str, where: str = "$", *, checksum: str, strict: bool = False) -> Trial:
     ps = study.get("protocolSection")
     if not isinstance(ps, dict):
         raise ParseError(file, "no protocolSection", where=where)
@@ -221,7 +215,9 @@ def study_to_trial(
         ),
         brief_summary=text(desc.get("briefSummary")),
         detailed_description=text(desc.get("detailedDescription")),
-        conditions=[Condition(c) for c in dedupe([t for t in (text(x) for x in cond_mod.get("conditions") or []) if t])],
+        conditions=[
+            Condition(c) for c in dedupe([t for t in (text(x) for x in cond_mod.get("conditions") or []) if t])
+        ],
         keywords=dedupe([t for t in (text(x) for x in cond_mod.get("keywords") or []) if t]),
         study_type=r.enum(StudyType, design.get("studyType"), f"{P}.designModule.studyType"),
         phases=sort_phases(r.enums(Phase, design.get("phases"), f"{P}.designModule.phases")),
@@ -229,7 +225,9 @@ def study_to_trial(
         intervention_model=r.enum(
             InterventionModel, info.get("interventionModel"), f"{P}.designModule.designInfo.interventionModel"
         ),
-        primary_purpose=r.enum(PrimaryPurpose, info.get("primaryPurpose"), f"{P}.designModule.designInfo.primaryPurpose"),
+        primary_purpose=r.enum(
+            PrimaryPurpose, info.get("primaryPurpose"), f"{P}.designModule.designInfo.primaryPurpose"
+        ),
         masking=r.enum(Masking, masking.get("masking"), f"{P}.designModule.designInfo.maskingInfo.masking"),
         who_masked=r.enums(WhoMasked, masking.get("whoMasked"), f"{P}.designModule.designInfo.maskingInfo.whoMasked"),
         observational_model=r.enum(
@@ -317,12 +315,18 @@ def study_to_trial(
             for i, ref in enumerate(refs.get("references") or [])
             if isinstance(ref, dict)
         ],
-        condition_mesh=_mesh(r, _get(derived, "conditionBrowseModule", "meshes"), f"{where}.derivedSection.conditionBrowseModule.meshes"),
+        condition_mesh=_mesh(
+            r, _get(derived, "conditionBrowseModule", "meshes"), f"{where}.derivedSection.conditionBrowseModule.meshes"
+        ),
         condition_mesh_ancestors=_mesh(
-            r, _get(derived, "conditionBrowseModule", "ancestors"), f"{where}.derivedSection.conditionBrowseModule.ancestors"
+            r,
+            _get(derived, "conditionBrowseModule", "ancestors"),
+            f"{where}.derivedSection.conditionBrowseModule.ancestors",
         ),
         intervention_mesh=_mesh(
-            r, _get(derived, "interventionBrowseModule", "meshes"), f"{where}.derivedSection.interventionBrowseModule.meshes"
+            r,
+            _get(derived, "interventionBrowseModule", "meshes"),
+            f"{where}.derivedSection.interventionBrowseModule.meshes",
         ),
         intervention_mesh_ancestors=_mesh(
             r,
@@ -337,7 +341,9 @@ def study_to_trial(
 
 def _outcomes(items: Any) -> list[Outcome]:
     return [
-        Outcome(measure=o["measure"].strip(), time_frame=text(o.get("timeFrame")), description=text(o.get("description")))
+        Outcome(
+            measure=o["measure"].strip(), time_frame=text(o.get("timeFrame")), description=text(o.get("description"))
+        )
         for o in items or []
         if isinstance(o, dict) and text(o.get("measure"))
     ]

@@ -62,14 +62,13 @@ from kg.enums import (
 )
 from kg.errors import ParseError
 from kg.model import Arm, Condition, Eligibility, Intervention, Organization, Source, Trial
-from kg.sources._common import FieldReader, dedupe, sha256, split_criteria
+from kg.sources._common import FieldReader, dedupe, parse_file, sha256, split_criteria
 from kg.sources._pages import (
     head_lines,
     intervention_ref,
     is_text_page,
     one_record,
     page_lines,
-    parse_file,
     parse_masking,
     split_typed_name,
     unescape_markdown,

@@ -67,7 +67,7 @@ from kg.model import (
     Source,
     Trial,
 )
-from kg.sources._common import FieldReader, dedupe, sha256, split_criteria
+from kg.sources._common import FieldReader, dedupe, parse_file, sha256, split_criteria
 from kg.sources._pages import (
     Heading,
     Line,
@@ -84,7 +84,6 @@ from kg.sources._pages import (
     page_lines,
     parse_age_range,
     parse_enrollment,
-    parse_file,
     parse_masking,
     split_sections,
     split_typed_name,
