@@ -66,11 +66,7 @@ class _Reader:
 
 def _record(store: TrialStore, graph: str) -> dict[str, Any]:
     r = _Reader(_index(store, graph))
-    trial_iri = r.one(graph, T.describesTrial)
-    t = trial_iri
-
-    def date(p: NamedNode, ptype: NamedNode | None = None) -> Any:
-        return r.one(t, p)
+    t = r.one(graph, T.describesTrial)
 
     def links(node: str) -> list[dict[str, Any]]:
         out = []
@@ -136,10 +132,10 @@ def _record(store: TrialStore, graph: str) -> dict[str, Any]:
         "phases": sorted(r.all(t, T.phase), key=_phase_order),
         "study_type": r.one(t, T.studyType),
         "enrollment": {"count": r.one(t, T.enrollmentCount), "type": r.one(t, T.enrollmentType)},
-        "start_date": date(T.startDate),
+        "start_date": r.one(t, T.startDate),
         "start_date_type": r.one(t, T.startDateType),
-        "primary_completion_date": date(T.primaryCompletionDate),
-        "completion_date": date(T.completionDate),
+        "primary_completion_date": r.one(t, T.primaryCompletionDate),
+        "completion_date": r.one(t, T.completionDate),
         "completion_date_type": r.one(t, T.completionDateType),
         "brief_summary": r.one(t, T.briefSummary),
         "detailed_description": r.one(t, T.detailedDescription),
