@@ -135,7 +135,10 @@ def test_bad_options_fail_before_anything_is_sent(tmp_path: Path) -> None:
         load(ts, closed + "/query", mode="bulk")
     with pytest.raises(LoadError, match="--bulk applies to the quads mode"):
         load(ts, closed + "/query", mode="update", bulk=True)
-    result = CliRunner().invoke(cli(), ["load", "--endpoint", closed, "--batch", "5", "--store", str(ts.path)])
+    path = ts.path
+    ts.flush()
+    del ts  # the command opens the store itself; a second handle on a live store is not reliable
+    result = CliRunner().invoke(cli(), ["load", "--endpoint", closed, "--batch", "5", "--store", str(path)])
     assert result.exit_code == 2 and "--batch applies" in result.output
 
 
