@@ -38,6 +38,21 @@ class TrialLinker(Protocol):
     def link(self, trial: Trial) -> None: ...
 
 
+#: Directory, inside an on-disk store's directory, of the linker's index cache.
+LINKER_CACHE_DIR = "linker-cache"
+
+
+def store_linker(store: TrialStore) -> TrialLinker:
+    """The linker over ``store``'s vocabulary graphs. For an on-disk store its index is
+    cached under the store's directory (:data:`LINKER_CACHE_DIR`), keyed by the
+    checksums of the vocabulary graphs, so ingest builds it only after a vocabulary
+    import changed them (see :meth:`kg.linking.Linker.from_store`)."""
+    from kg.linking import Linker
+
+    cache_dir = store.path / LINKER_CACHE_DIR if store.path is not None else None
+    return Linker.from_store(store.store, cache_dir=cache_dir)
+
+
 #: Called with each trial, its graph IRI and quads before it is stored; returns
 #: a reason to keep the trial apart, or None to store it.
 Gate = Callable[[Trial, ox.NamedNode, list[ox.Quad]], str | None]

@@ -369,6 +369,60 @@ def test_index_cache_is_keyed_by_vocabulary_content(tmp_path: Path) -> None:
     assert third.index.vocabularies == {"mesh": 3}
 
 
+def test_ingest_caches_the_index_in_the_store_and_a_vocabulary_change_invalidates_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from kg.cli import app
+    from kg.ingest import LINKER_CACHE_DIR
+    from kg.linking.index import LinkIndex
+
+    runner = CliRunner()
+    store = tmp_path / "store"
+    cache = store / LINKER_CACHE_DIR
+    page = EXAMPLES / "pages" / "000_33f8ef63051a5fa9.txt"  # NCT03392311: conditions Psoriasis, Drug Toxicity
+
+    def ingest_copy(name: str) -> list[str]:
+        """Ingest the page under a new file name (a new source graph); the concepts its
+        Psoriasis condition is linked to."""
+        src = tmp_path / name
+        src.write_bytes(page.read_bytes())
+        result = runner.invoke(app, ["ingest", "-j", "1", "--store", str(store), str(src)])
+        assert result.exit_code == 0, result.output
+        query = (
+            f"PREFIX tkg: <{T.TKG_NS}> SELECT ?concept WHERE {{ GRAPH ?g {{ ?g tkg:sourceFile ?file . "
+            f'?c tkg:name "Psoriasis" . OPTIONAL {{ ?c tkg:linkedConcept ?concept }} }} '
+            f'FILTER(STRENDS(?file, "{name}")) }}'
+        )
+        result = runner.invoke(app, ["sparql", query, "--format", "csv", "--store", str(store)])
+        assert result.exit_code == 0, result.output
+        rows = result.output.splitlines()
+        assert rows[0] == "concept" and len(rows) >= 2, result.output
+        return [r for r in rows[1:] if r.strip("\"")]
+
+    # MeSH terms table without psoriasis (mesh_terms_mini.tsv lists D001327, D007154, D008180)
+    result = runner.invoke(app, ["vocab", "import", str(VOCAB_FIXTURES / "mesh_terms_mini.tsv"), "--store", str(store)])
+    assert result.exit_code == 0, result.output
+    assert ingest_copy("a.txt") == []
+    (first,) = cache.glob("linker-index-*.json")
+
+    # unchanged vocabularies: the next ingest reads the cache and never builds the index
+    def no_build(*_a: object, **_k: object) -> LinkIndex:
+        raise AssertionError("the linker index was rebuilt although the vocabularies did not change")
+
+    with monkeypatch.context() as m:
+        m.setattr(LinkIndex, "from_store", no_build)
+        ingest_copy("b.txt")
+
+    # a new MeSH import (the descriptor XML names Psoriasis, D011565) invalidates the cache
+    result = runner.invoke(app, ["vocab", "import", str(VOCAB_FIXTURES / "desc2024_mini.xml"), "--store", str(store)])
+    assert result.exit_code == 0, result.output
+    assert ingest_copy("c.txt") == ["http://id.nlm.nih.gov/mesh/D011565"]
+    (second,) = cache.glob("linker-index-*.json")
+    assert second != first
+
+
 def test_normalisation_rules() -> None:
     assert words("Crohn's Disease") == words("Crohn Disease") == words("crohns diseases")
     assert words("Type1 Diabetes") == words("Type I Diabetes") == words("type 1 diabetes")

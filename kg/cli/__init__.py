@@ -72,9 +72,9 @@ def ingest(
         ts = open_store(store)
         linker = None
         if link:
-            from kg.linking import Linker
+            from kg.ingest import store_linker
 
-            linker = Linker.from_store(ts.store)
+            linker = store_linker(ts)
         gate = None
         quarantine = None
         if validate:
