@@ -184,6 +184,7 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
         add(Quad(c, T.RDF_TYPE, T.Condition, g))
         add(Quad(c, T.name, Literal(cond.name), g))
         add(Quad(c, T.RDFS_LABEL, Literal(cond.name), g))
+        add(Quad(c, T.nameKey, Literal(T.lookup_key(cond.name)), g))
         if cond.verbatim is not None:
             add(Quad(c, T.verbatim, Literal(cond.verbatim), g))
             add(Quad(c, T.splitUncertain, _bool(cond.split_uncertain), g))
@@ -222,6 +223,8 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
         lit(n, T.description, iv.description)
         for other in iv.other_names:
             add(Quad(n, T.otherName, Literal(other), g))
+        for key in dict.fromkeys(T.lookup_key(x) for x in (iv.name, *iv.other_names)):
+            add(Quad(n, T.nameKey, Literal(key), g))
         _links(add, n, iv.links, g)
         if (ct := iv.cell_therapy) is not None:
             cn = NamedNode(f"{n.value}/cell-therapy")

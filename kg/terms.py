@@ -229,6 +229,8 @@ vocabulary = tkg("vocabulary")
 verbatim = tkg("verbatim")
 splitUncertain = tkg("splitUncertain")
 isCellType = tkg("isCellType")
+nameKey = tkg("nameKey")
+labelKey = tkg("labelKey")
 
 # Outcome
 measure = tkg("measure")
@@ -305,6 +307,15 @@ def enum_value(iri: str) -> tuple[str, str] | None:
 
 # --------------------------------------------------------------------------
 # Instance IRIs
+
+
+def lookup_key(text: str) -> str:
+    """The lower-cased form of a name or label, written as ``tkg:nameKey`` (trial
+    conditions and interventions) and ``tkg:labelKey`` (vocabulary concepts) so that a
+    case-insensitive lookup is an index lookup. Python's ``str.lower`` and SPARQL's
+    ``LCASE`` (Unicode full lower-case mapping) agree, so queries compute the key of a
+    parameter with ``LCASE(STR(?label))``."""
+    return text.lower()
 
 
 def slug(text: str) -> str:

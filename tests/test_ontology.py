@@ -31,7 +31,9 @@ from kg import resources
 from kg import terms as T
 from kg.mapping import MappingOptions, trial_quads
 from kg.reader import read_trials
+from kg.vocab import import_paths
 from tests.conftest import EXAMPLES
+from tests.vocab_support import VOCAB_FIXTURES
 from tests.maximal import maximal_trial
 
 TKG = rdflib.Namespace(T.TKG_NS)
@@ -106,7 +108,8 @@ def test_maximal_trial_emits_only_declared_terms(onto: rdflib.Graph) -> None:
     assert _undeclared(used, onto) == set()
     # the maximal trial really exercises the vocabulary: every tkg class and property of kg.terms
     tkg_terms = {v.value for n, v in vars(T).items() if isinstance(v, ox.NamedNode) and v.value.startswith(T.TKG_NS)}
-    not_exercised = tkg_terms - used - {T.recordLastUpdateText.value}  # written only for unreadable dates
+    # recordLastUpdateText is written only for unreadable dates; labelKey by the vocabulary import
+    not_exercised = tkg_terms - used - {T.recordLastUpdateText.value, T.labelKey.value}
     assert not_exercised == set(), "extend tests/maximal.py to set the fields that emit these"
 
 
@@ -118,6 +121,15 @@ def test_corpus_and_page_records_emit_only_declared_terms(onto: rdflib.Graph, co
             used |= _emitted(trial_quads(item, MappingOptions(include_contacts=True)))
             n += 1
     assert n > 2000
+    assert _undeclared(used, onto) == set()
+
+
+def test_vocabulary_graphs_emit_only_declared_terms(onto: rdflib.Graph) -> None:
+    """The vocabulary import writes SKOS, oboInOwl, MeSH vocabulary terms and tkg:labelKey."""
+    store = ox.Store()
+    import_paths(store, sorted(p for p in VOCAB_FIXTURES.iterdir() if p.is_file()))
+    used = _emitted(list(store))
+    assert T.labelKey.value in used and T.SKOS_PREF_LABEL.value in used
     assert _undeclared(used, onto) == set()
 
 

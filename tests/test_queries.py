@@ -122,7 +122,16 @@ def _registered_folders(root: Path) -> dict[str, Path]:
 
 
 def _fixture_vocab() -> list[ox.Quad]:
-    return list(ox.parse(path=FIXTURES / "vocab.trig", format=ox.RdfFormat.TRIG))
+    """The hand-written vocabulary, plus the lower-cased lookup key (``tkg:labelKey``)
+    of every preferred and alternative label, as the vocabulary import writes it."""
+    quads = list(ox.parse(path=FIXTURES / "vocab.trig", format=ox.RdfFormat.TRIG))
+    labels = (T.SKOS_PREF_LABEL, T.SKOS_ALT_LABEL)
+    keys = {
+        ox.Quad(q.subject, T.labelKey, ox.Literal(q.object.value.lower()), q.graph_name)
+        for q in quads
+        if q.predicate in labels
+    }
+    return quads + sorted(keys, key=str)
 
 
 def _shared_vocab(vocab_dir: Path) -> list[ox.Quad]:

@@ -26,6 +26,7 @@ class ConceptView:
     matches: set[str] = field(default_factory=set)
     actions: set[str] = field(default_factory=set)
     types: set[str] = field(default_factory=set)
+    keys: set[str] = field(default_factory=set)  # tkg:labelKey, checked and emptied by graph_view
 
 
 def short(iri: str) -> str:
@@ -76,8 +77,15 @@ def graph_view(store: ox.Store, vocabulary: str) -> dict[str, ConceptView]:
             v.types.add(short(o) if o != T.SKOS_CONCEPT.value else "skos:Concept")
         elif p == T.SKOS_IN_SCHEME.value:
             assert o == g.value
+        elif p == T.labelKey.value:
+            v.keys.add(o)
         else:
             raise AssertionError(f"unexpected predicate {p} in the {vocabulary} graph")
+    for iri, v in out.items():
+        # the lookup keys are the lower-cased preferred label and exact synonyms, no more
+        expected = {x.lower() for x in v.alt | ({v.label} if v.label is not None else set())}
+        assert v.keys == expected, f"label keys of {iri}: {v.keys} != {expected}"
+        v.keys = set()
     return out
 
 

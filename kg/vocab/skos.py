@@ -68,6 +68,14 @@ def broader_of(rec: ConceptRecord, trees: dict[str, str]) -> list[str]:
     return out
 
 
+def _label_keys(rec: ConceptRecord) -> set[str]:
+    """The lower-cased preferred label and exact synonyms (``skos:prefLabel`` and
+    ``skos:altLabel``): what a label parameter of a saved query is matched against."""
+    labels = [rec.label] if rec.label is not None else []
+    labels += [x.text for x in rec.synonyms if x.scope is SynonymScope.EXACT]
+    return {T.lookup_key(x) for x in labels}
+
+
 def concept_quads(records: list[ConceptRecord], vocabulary: str, trees: dict[str, str] | None = None) -> Iterator[Quad]:
     """Quads for ``records`` (all of one vocabulary) in the vocabulary's graph."""
     graph = T.vocab_graph_iri(vocabulary)
@@ -87,6 +95,8 @@ def concept_quads(records: list[ConceptRecord], vocabulary: str, trees: dict[str
             if (syn.scope, syn.text) not in seen:
                 seen.add((syn.scope, syn.text))
                 yield Quad(s, _SYNONYM_PREDICATES[syn.scope], Literal(syn.text), graph)
+        for key in sorted(_label_keys(rec)):
+            yield Quad(s, T.labelKey, Literal(key), graph)
         for tn in sorted(set(rec.notations)):
             yield Quad(s, T.SKOS_NOTATION, Literal(tn), graph)
         for b in sorted(set(broader_of(rec, trees))):
@@ -138,6 +148,7 @@ def count_quads(records: list[ConceptRecord], vocabulary: str, trees: dict[str, 
         if rec.describes:
             n += 2 + len(set(rec.types))
         n += rec.label is not None
+        n += len(_label_keys(rec))
         n += len({(s.scope, s.text) for s in rec.synonyms} - {(SynonymScope.EXACT, rec.label)})
         n += len(set(rec.notations)) + len(set(broader_of(rec, trees)))
         n += len(set(rec.exact_matches)) + len(set(rec.pharmacological_actions))
