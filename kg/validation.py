@@ -35,7 +35,7 @@ from rdflib.plugins.sparql.evaluate import evalQuery
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.query import Processor
 
-from kg import resources
+from kg import resources, shacl_sparql
 from kg import terms as T
 from kg.model import Trial
 from kg.store import TrialStore
@@ -371,21 +371,114 @@ def trial_of(node: str) -> str | None:
     return None
 
 
+class Engine(StrEnum):
+    """The validation engine. ``pyshacl`` is the reference; ``sparql`` compiles the
+    shapes to SPARQL queries run on pyoxigraph over all trial graphs at once
+    (:mod:`kg.shacl_sparql`), and is proven to give the same results by
+    ``tests/test_validation_engines.py``."""
+
+    PYSHACL = "pyshacl"
+    SPARQL = "sparql"
+
+
+DEFAULT_ENGINE = Engine.PYSHACL
+
+
 def validate_triples(
-    triples: Iterable[ox.Triple | ox.Quad], *, graph: str | None = None, nct_id: str | None = None
+    triples: Iterable[ox.Triple | ox.Quad],
+    *,
+    graph: str | None = None,
+    nct_id: str | None = None,
+    engine: Engine | str = DEFAULT_ENGINE,
 ) -> ValidationReport:
     """Validate one data graph (the triples of one trial graph)."""
-    data = to_rdflib(triples)
-    report = _engine().report_graph(data)
-    results = results_from_report(report, graph=graph, nct_id=nct_id)
+    if Engine(engine) is Engine.SPARQL:
+        results = _sparql_triples(list(triples), graph=graph, nct_id=nct_id)
+    else:
+        report = _engine().report_graph(to_rdflib(triples))
+        results = results_from_report(report, graph=graph, nct_id=nct_id)
     rep = ValidationReport(results=results, graphs=[graph] if graph else [], trials=[nct_id] if nct_id else [])
     rep.sort()
     return rep
 
 
-def validate_trial(trial: Trial, quads: Sequence[ox.Quad], graph: ox.NamedNode | str | None = None) -> ValidationReport:
+def validate_trial(
+    trial: Trial,
+    quads: Sequence[ox.Quad],
+    graph: ox.NamedNode | str | None = None,
+    *,
+    engine: Engine | str = DEFAULT_ENGINE,
+) -> ValidationReport:
     g = graph.value if isinstance(graph, ox.NamedNode) else graph
-    return validate_triples(quads, graph=g, nct_id=trial.nct_id)
+    return validate_triples(quads, graph=g, nct_id=trial.nct_id, engine=engine)
+
+
+# ---------------------------------------------------------------------------
+# The SPARQL engine's results as ValidationResult objects
+
+
+def _nt(term: ox.Term) -> str:
+    """N-Triples syntax, simple literals with their xsd:string datatype (as :func:`_n3`)."""
+    if isinstance(term, ox.Literal) and not term.language and term.datatype.value == _XSD_STRING:
+        return f"{term}^^<{_XSD_STRING}>"
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    return str(term)
+
+
+def _from_raw(
+    raws: Iterable[shacl_sparql.RawResult],
+    *,
+    graph: str | None,
+    nct_of: Callable[[str], str | None],
+) -> list[ValidationResult]:
+    out = []
+    for r in raws:
+        focus = shacl_sparql.name(r.focus)
+        value = r.value
+        out.append(
+            ValidationResult(
+                trial_id=nct_of(r.graph) or trial_of(focus),
+                severity=Severity.from_iri(r.severity),
+                source_shape=r.source_shape,
+                focus_node=focus,
+                result_path=r.path,
+                value=None if value is None else _nt(value),
+                constraint_component=r.component,
+                message=r.message,
+                graph=graph if graph is not None else r.graph,
+            )
+        )
+    return out
+
+
+_DATA_GRAPH = ox.NamedNode("urn:trialkg:data-graph")
+
+
+def _sparql_triples(
+    triples: list[ox.Triple | ox.Quad], *, graph: str | None, nct_id: str | None
+) -> list[ValidationResult]:
+    """One data graph through the SPARQL engine, loaded into a scratch store.
+
+    Oxigraph stores numbers, booleans, dates and durations in canonical form ("PT48H"
+    is read back as "P2D", "P18M" as "P1Y6M"), and a SHACL-SPARQL constraint may look
+    at the lexical form. pySHACL sees these triples as written; so a graph holding a
+    literal that the store would rewrite is handed to pySHACL, and the SPARQL engine
+    validates exactly the graphs that it sees as pySHACL does. (Graphs read from a
+    store are canonical already: :func:`validate_store` has no such case.)"""
+    store = ox.Store()
+    store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, _DATA_GRAPH) for t in triples)
+    if _rewrites_literals(store, triples):
+        report = _engine().report_graph(to_rdflib(triples))
+        return results_from_report(report, graph=graph, nct_id=nct_id)
+    return _from_raw(shacl_sparql.run(store), graph=graph, nct_of=lambda _g: nct_id)
+
+
+def _rewrites_literals(store: ox.Store, triples: list[ox.Triple | ox.Quad]) -> bool:
+    """Whether ``store`` (holding ``triples``) gives back a literal other than as written."""
+    written = {t.object for t in triples if isinstance(t.object, ox.Literal) and t.object.datatype != T.XSD_STRING}
+    stored = {q.object for q in store if isinstance(q.object, ox.Literal) and q.object.datatype != T.XSD_STRING}
+    return written != stored
 
 
 # ---------------------------------------------------------------------------
@@ -428,11 +521,21 @@ def validate_store(
     workers: int | None = None,
     chunk_size: int = 25,
     on_graph: Callable[[str], None] | None = None,
+    engine: Engine | str = DEFAULT_ENGINE,
+    on_query: Callable[[], None] | None = None,
 ) -> ValidationReport:
     """Validate every trial graph of the store (or those of ``nct_ids``), each on its
-    own, with ``workers`` processes (default: the usable cores; 1 validates in this
-    process). Results are in a stable order whatever the number of workers."""
+    own. Results are in a stable order whatever the engine and number of workers.
+
+    pySHACL runs one trial graph at a time in ``workers`` processes (default: the
+    usable cores; 1 validates in this process), calling ``on_graph`` after each. The
+    SPARQL engine runs each compiled constraint once over all trial graphs of the
+    store (or of a scratch copy holding only the selected graphs, when they are
+    fewer than half of the store's), in this process, calling ``on_query`` after
+    each query."""
     graphs = ts.trial_graphs(nct_ids)
+    if Engine(engine) is Engine.SPARQL:
+        return _sparql_store(ts, graphs, selected=nct_ids is not None, on_query=on_query)
     report = ValidationReport()
     n = workers if workers is not None else default_workers()
     chunks = _chunks(ts, graphs, chunk_size)
@@ -454,6 +557,30 @@ def validate_store(
     report.trials = sorted({nct for nct, _ in graphs})
     report.sort()
     return report
+
+
+def _sparql_store(
+    ts: TrialStore, graphs: list[tuple[str, str]], *, selected: bool, on_query: Callable[[], None] | None
+) -> ValidationReport:
+    store = ts.store
+    if selected and len(graphs) * 2 < len(ts.trial_graphs()):
+        store = ox.Store()
+        for _, g in graphs:
+            store.bulk_extend(ts.graph_quads(g))
+    nct = {g: n for n, g in graphs}
+    raws = shacl_sparql.run(store, nct, on_query=on_query)
+    report = ValidationReport(
+        results=_from_raw(raws, graph=None, nct_of=nct.get),
+        graphs=[g for _, g in graphs],
+        trials=sorted(set(nct.values())),
+    )
+    report.sort()
+    return report
+
+
+def sparql_query_count() -> int:
+    """How many queries the SPARQL engine runs for a store (for progress bars)."""
+    return shacl_sparql.query_count(shacl_sparql.default_shapes(False))
 
 
 def validate_merged(ts: TrialStore, nct_ids: Iterable[str] | None = None) -> ValidationReport:
