@@ -12,9 +12,10 @@ and at least two spaces)::
 
 A ``param`` line is ``name | type | default | example | description``. The default is
 ``required``, ``none`` (optional, no value) or a value; the example is a value or ``-``.
-Types: ``string``, ``int``, ``bool``, ``date`` (YYYY-MM-DD), ``iri`` and ``concept`` (a
-condition or intervention: a MeSH ID such as ``D001327``, a vocabulary IRI, a CURIE
-such as ``CL:0000134`` or a label such as ``Autoimmune Diseases``).
+Types: ``string``, ``label`` (text matched in any letter case), ``int``, ``bool``,
+``date`` (YYYY-MM-DD), ``iri`` and ``concept`` (a condition or intervention: a MeSH ID
+such as ``D001327``, a vocabulary IRI, a CURIE such as ``CL:0000134`` or a label such as
+``Autoimmune Diseases``).
 
 **Binding.** Parameters are bound as RDF terms, never pasted into the query as text:
 each parameter owns one or more *parameter variables*, and every ``VALUES`` clause of
@@ -27,7 +28,10 @@ the patterns that use its variables; the data written in the file are those of t
 default parameters, so a ``.rq`` file runs as it is on any SPARQL 1.1 store.
 
 Parameter variables: a parameter ``p`` of a scalar type binds ``?p`` (``UNDEF`` when it
-is optional, has no default and is not given). A ``concept`` parameter binds
+is optional, has no default and is not given); a ``label`` parameter also binds
+``?p_key``, its lower-cased form (:func:`kg.terms.lookup_key`), to look up the
+``tkg:nameKey`` and ``tkg:labelKey`` statements by index (SPARQL stores do not index
+``LCASE``, and Oxigraph does not push a ``BIND`` into a pattern). A ``concept`` parameter binds
 ``?p_iri`` (the concept IRIs it names) and ``?p_name`` (the names in the trials that
 equal a label in any letter case): a label is resolved to concept IRIs with the
 ``concepts-by-label`` query and to names with the ``names-by-label`` query. A
@@ -83,6 +87,7 @@ Term = ox.NamedNode | ox.Literal
 
 class ParamType(StrEnum):
     string = "string"
+    label = "label"
     int = "int"
     bool = "bool"
     date = "date"
@@ -124,6 +129,8 @@ class Param:
             own = (SELECTORS[self.type][3],)
             if self.type is ParamType.trial:
                 return own
+        elif self.type is ParamType.label:
+            return (self.name, f"{self.name}_key")
         else:
             return (self.name,)
         return own if self.required else (*own, f"{self.name}_any")
@@ -471,7 +478,7 @@ def _convert(param: Param, value: object) -> Term | ConceptValue:
             return ox.Literal(day.isoformat(), datatype=T.XSD_DATE)
         case ParamType.iri:
             return _named_node(str(value).strip())
-        case ParamType.string:
+        case ParamType.string | ParamType.label:
             if not isinstance(value, str):
                 raise ValueError("expected text")
             return ox.Literal(value)
@@ -523,6 +530,11 @@ def bindings(
         v = values.get(p.name)
         if p.type in SELECTORS:
             continue  # bound by _bound_text, which runs the selector query
+        if p.type is ParamType.label:
+            assert v is None or isinstance(v, ox.Literal)
+            data[p.name] = [v]
+            data[f"{p.name}_key"] = [None if v is None else ox.Literal(T.lookup_key(v.value))]
+            continue
         if p.type is not ParamType.concept:
             assert not isinstance(v, ConceptValue)
             data[p.name] = [v]
