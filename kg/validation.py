@@ -567,13 +567,28 @@ def _sparql_store(
         store = ox.Store()
         for _, g in graphs:
             store.bulk_extend(ts.graph_quads(g))
-    nct = {g: n for n, g in graphs}
-    raws = shacl_sparql.run(store, nct, on_query=on_query)
-    report = ValidationReport(
-        results=_from_raw(raws, graph=None, nct_of=nct.get),
-        graphs=[g for _, g in graphs],
-        trials=sorted(set(nct.values())),
-    )
+    return validate_named_graphs(store, {g: n for n, g in graphs}, engine=Engine.SPARQL, on_query=on_query)
+
+
+def validate_named_graphs(
+    store: ox.Store,
+    graphs: dict[str, str | None],
+    *,
+    engine: Engine | str = DEFAULT_ENGINE,
+    on_query: Callable[[], None] | None = None,
+) -> ValidationReport:
+    """Validate named graphs of any pyoxigraph store, each on its own: ``graphs``
+    maps each graph IRI to its trial's NCT ID (None: read from the focus node)."""
+    if Engine(engine) is Engine.SPARQL:
+        raws = shacl_sparql.run(store, graphs, on_query=on_query)
+        report = ValidationReport(results=_from_raw(raws, graph=None, nct_of=graphs.get))
+    else:
+        report = ValidationReport()
+        for g, nct in graphs.items():
+            triples = [ox.Triple(q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None, ox.NamedNode(g))]
+            report.results.extend(validate_triples(triples, graph=g, nct_id=nct, engine=Engine.PYSHACL).results)
+    report.graphs = list(graphs)
+    report.trials = sorted({n for n in graphs.values() if n})
     report.sort()
     return report
 
@@ -612,13 +627,14 @@ class IngestGate:
 
     quarantine_prefix: str = T.quarantine_prefix
 
-    def __init__(self, ts: TrialStore, *, reject: bool = False) -> None:
+    def __init__(self, ts: TrialStore, *, reject: bool = False, engine: Engine | str = DEFAULT_ENGINE) -> None:
         self.ts = ts
         self.reject = reject
+        self.engine = Engine(engine)
         self.reports: dict[str, ValidationReport] = {}  # graph IRI -> report, for trials kept apart
 
     def __call__(self, trial: Trial, graph: ox.NamedNode, quads: list[ox.Quad]) -> str | None:
-        report = validate_trial(trial, quads, graph)
+        report = validate_trial(trial, quads, graph, engine=self.engine)
         quarantine = T.quarantine_graph_iri(graph.value)
         if report.conforms:
             if self.ts.store.contains_named_graph(quarantine):

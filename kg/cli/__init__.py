@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from kg import __version__
-from kg.cli._options import OutputFormat, StoreOption, TrialOption, interactive, open_store
+from kg.cli._options import EngineOption, OutputFormat, StoreOption, TrialOption, interactive, open_store
 from kg.errors import TrialKGError
 
 app = typer.Typer(
@@ -59,6 +59,7 @@ def ingest(
     reject: Annotated[
         bool, typer.Option("--strict", help="With --validate: reject violating trials instead of keeping them apart.")
     ] = False,
+    engine: EngineOption = None,
     workers: Annotated[
         int | None, typer.Option("--workers", "-j", help="Worker processes for parsing and mapping (default: one per core, up to 4).")
     ] = None,
@@ -78,9 +79,9 @@ def ingest(
         gate = None
         quarantine = None
         if validate:
-            from kg.validation import IngestGate
+            from kg.validation import DEFAULT_ENGINE, IngestGate
 
-            gate = quarantine = IngestGate(ts, reject=reject)
+            gate = quarantine = IngestGate(ts, reject=reject, engine=engine or DEFAULT_ENGINE)
         opts = MappingOptions(include_contacts=include_contacts, ingest_time=ingest_time())
         n = workers if workers is not None else default_workers()
         if interactive():

@@ -27,6 +27,25 @@ TrialOption = Annotated[
 ]
 
 
+class ValidationEngine(StrEnum):
+    """The names of :class:`kg.validation.Engine` (kept here so that the CLI starts
+    without importing pySHACL)."""
+
+    sparql = "sparql"
+    pyshacl = "pyshacl"
+
+
+EngineOption = Annotated[
+    ValidationEngine | None,
+    typer.Option(
+        "--engine",
+        help="SHACL engine: sparql (the shapes compiled to SPARQL queries on the embedded store; fast) or "
+        "pyshacl (the reference engine). Both give the same results. Default: sparql.",
+        show_default=False,
+    ),
+]
+
+
 class OutputFormat(StrEnum):
     table = "table"
     csv = "csv"
