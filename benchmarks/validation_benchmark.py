@@ -1,18 +1,23 @@
-"""Validation throughput: SHACL (pySHACL) per trial graph, on the shared corpus and
-on a scaled set of 100,000 trials made by varying real records' NCT IDs.
+"""Validation throughput in trials/s, both engines (SPARQL compiled from the shapes,
+the default, and pySHACL, the reference), on the shared corpus and on a scaled set
+of 100,000 trials made by giving real trial graphs new NCT IDs.
 
     python benchmarks/validation_benchmark.py [--corpus DIR] [--scaled 100000]
-        [--scaled-sample 2000] [--full-scaled] [--workers 2] [--out benchmarks/RESULTS-validation.md]
+        [--scaled-sample 2000] [--pyshacl-workers 1 2] [--keep-scaled] [--out benchmarks/RESULTS-validation.md]
 
 Steps:
-1. ingest the corpus into an in-memory store (not timed as validation);
-2. validate every corpus trial graph with 1 and with N worker processes: trials/s;
-3. the full per-trial versus whole-graph comparison on the corpus (the test suite
-   does it on a sample): identical results for trials with one source graph;
-4. build an on-disk store of ``--scaled`` trials (copies of the corpus trials with
-   new NCT IDs NCT9xxxxxxx, so new IRIs and graphs) and validate a deterministic
-   sample of ``--scaled-sample`` of its graphs (``--full-scaled``: all of them),
-   reporting trials/s and the time the whole scaled set takes at that rate.
+1. ingest the corpus into an in-memory store (timed, not part of validation);
+2. validate every corpus trial graph with the SPARQL engine and with pySHACL (one run
+   per ``--pyshacl-workers`` value), check that both give the same results: trials/s;
+3. per-trial versus whole-graph validation on the corpus (SPARQL engine): identical
+   results except on nodes that several graphs state;
+4. build an on-disk store of ``--scaled`` trials in one bulk load: the corpus trial
+   graphs, serialised once as N-Quads, again and again with each copy's NCT ID
+   replaced by a new one (NCT9xxxxxxx: new trial, node and graph IRIs; shared
+   organisations stay shared, as in real data);
+5. validate every scaled trial with the SPARQL engine, and a deterministic sample of
+   ``--scaled-sample`` trials with both engines (pySHACL on all 100,000 would take
+   hours): trials/s.
 
 Prints the machine (CPU model, cores, RAM) and library versions, and writes a
 Markdown summary to ``--out``.
@@ -21,28 +26,29 @@ Markdown summary to ``--out``.
 from __future__ import annotations
 
 import argparse
-import dataclasses
+import io
 import os
 import platform
 import shutil
 import sys
-import tempfile
 import time
+from collections import Counter
+from collections.abc import Iterator
 from importlib.metadata import version
 from pathlib import Path
+
+import pyoxigraph as ox
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kg.errors import ParseError  # noqa: E402
 from kg.ingest import ingest  # noqa: E402
-from kg.mapping import MappingOptions, trial_quads  # noqa: E402
-from kg.model import Trial  # noqa: E402
-from kg.reader import read_trials  # noqa: E402
+from kg.mapping import MappingOptions  # noqa: E402
 from kg.store import TrialStore  # noqa: E402
-from kg.validation import Severity, validate_merged, validate_store  # noqa: E402
+from kg.validation import Engine, Severity, ValidationReport, validate_merged, validate_store  # noqa: E402
 
 PINNED = MappingOptions(ingest_time="2024-01-01T00:00:00Z")
+OUT = ROOT / "benchmarks" / "out"
 
 
 def machine() -> dict[str, str]:
@@ -80,22 +86,56 @@ def timed(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
     return out, time.perf_counter() - t
 
 
-def scaled_store(trials: list[Trial], n: int, path: Path) -> TrialStore:
-    """``n`` trials: the corpus trials again and again, each copy with a new NCT ID."""
-    ts = TrialStore(path)
-    batch = []
+class _Chunks(io.RawIOBase):
+    """A readable byte stream over an iterator of byte chunks (for a streamed bulk load)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._buf = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:  # type: ignore[no-untyped-def]
+        while not self._buf:
+            try:
+                self._buf = next(self._chunks)
+            except StopIteration:
+                return 0
+        n = min(len(b), len(self._buf))
+        b[:n] = self._buf[:n]
+        self._buf = self._buf[n:]
+        return n
+
+
+def scaled_nquads(ts: TrialStore, n: int) -> Iterator[bytes]:
+    """N-Quads of ``n`` trials: copy i is corpus trial i mod |corpus| (all its graphs),
+    with its NCT ID replaced by NCT9xxxxxxx everywhere in the text."""
+    by_trial: dict[str, list[str]] = {}
+    for nct, g in ts.trial_graphs():
+        by_trial.setdefault(nct, []).append(g)
+    ncts = sorted(by_trial)
+    templates = [
+        (
+            nct.encode(),
+            b"".join(ox.serialize(list(ts.graph_quads(g)), format=ox.RdfFormat.N_QUADS) for g in by_trial[nct]),
+        )
+        for nct in ncts
+    ]
     for i in range(n):
-        t = trials[i % len(trials)]
-        nct = f"NCT9{i:07d}"
-        copy = dataclasses.replace(t, nct_id=nct, source=dataclasses.replace(t.source, file=f"scaled/{nct}.json"))
-        batch.extend(trial_quads(copy, PINNED))
-        if len(batch) > 500_000:
-            ts.add_new_graphs(batch)
-            batch = []
-    if batch:
-        ts.add_new_graphs(batch)
-    ts.flush()
-    return ts
+        old, text = templates[i % len(templates)]
+        yield text.replace(old, f"NCT9{i:07d}".encode())
+
+
+def counts(report: ValidationReport) -> str:
+    return ", ".join(f"{report.count(s)} {s.value.lower()}" for s in Severity)
+
+
+def same(a: ValidationReport, b: ValidationReport) -> bool:
+    def full(r: ValidationReport) -> Counter[tuple[object, ...]]:
+        return Counter(x.key() + (x.graph, x.message) for x in r.results)
+
+    return full(a) == full(b)
 
 
 def main() -> None:
@@ -103,102 +143,113 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
     ap.add_argument("--scaled", type=int, default=100_000)
     ap.add_argument("--scaled-sample", type=int, default=2_000)
-    ap.add_argument("--full-scaled", action="store_true", help="validate every scaled trial, not a sample")
-    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--pyshacl-workers", type=int, nargs="+", default=[1])
+    ap.add_argument("--keep-scaled", action="store_true", help="keep the scaled store in benchmarks/out")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "RESULTS-validation.md")
     args = ap.parse_args()
 
     info = machine()
     for k, v in info.items():
         print(f"{k}: {v}")
-    rows: list[tuple[str, str, str, str]] = []
+    rows: list[tuple[str, str, str, str, str]] = []
+
+    def row(data: str, engine: str, workers: str, n: int, t: float) -> None:
+        rows.append((data, engine, workers, f"{t:.1f}", f"{n / t:.1f}"))
+        print(f"{data}, {engine}, {workers} worker(s): {n} trials in {t:.1f} s = {n / t:.1f} trials/s", flush=True)
 
     ts = TrialStore(None)
     _ingest_report, t_ingest = timed(ingest, ts, [args.corpus], options=PINNED)
     graphs = ts.trial_graphs()
-    print(f"corpus: {len(graphs)} trial graphs ingested in {t_ingest:.1f} s")
+    ncts = sorted({n for n, _ in graphs})
+    print(f"corpus: {len(ncts)} trials, {len(graphs)} trial graphs, {len(ts)} quads, ingested in {t_ingest:.1f} s")
+    corpus_label = f"corpus ({len(ncts)} trials, {len(graphs)} graphs)"
 
-    for w in sorted({1, args.workers}):
-        report, t = timed(validate_store, ts, workers=w)
-        rate = len(graphs) / t
-        counts = ", ".join(f"{report.count(s)} {s.value.lower()}" for s in Severity)
-        print(f"corpus, {w} worker(s): {len(graphs)} graphs in {t:.1f} s = {rate:.1f} trials/s ({counts})")
-        rows.append((f"corpus ({len(graphs)} trial graphs)", f"{w}", f"{t:.1f}", f"{rate:.1f}"))
-    per_trial = report
+    fast, t = timed(validate_store, ts, engine=Engine.SPARQL)
+    row(corpus_label, "sparql", "1", len(ncts), t)
+    print(f"  results: {counts(fast)}")
+    agree = True
+    for w in args.pyshacl_workers:
+        ref, t = timed(validate_store, ts, engine=Engine.PYSHACL, workers=w)
+        row(corpus_label, "pyshacl", str(w), len(ncts), t)
+        agree = agree and same(fast, ref)
+    print(f"  both engines give the same results on the corpus: {agree}")
 
-    ncts = [n for n, _ in graphs]
-    single = sorted({n for n in ncts if ncts.count(n) == 1})
-    merged, t_merged = timed(validate_merged, ts, single)
+    single = sorted({n for n in ncts if sum(1 for m, _ in graphs if m == n) == 1})
+    merged, t_merged = timed(validate_merged, ts, single, engine=Engine.SPARQL)
     keep = set(single)
-    per_keys = {r.key()[1:] for r in per_trial.results if r.trial_id in keep}
+    per_keys = {r.key()[1:] for r in fast.results if r.trial_id in keep}
     whole_keys = {r.key()[1:] for r in merged.results}
-    # nodes stated by several graphs (organisations, whose IRI comes from the name) may
-    # differ by design: print every difference so that a reader can check that
     only_whole, only_per = whole_keys - per_keys, per_keys - whole_keys
     for k in sorted(only_whole, key=str):
         print("  only in whole-graph validation:", k)
     for k in sorted(only_per, key=str):
         print("  only in per-trial validation:", k)
-    same = not only_whole and not only_per
-    same_but_shared = all(k[2].startswith("https://w3id.org/trialkg/organization/") for k in only_whole | only_per)
-    print(
-        f"whole-graph validation of {len(single)} single-source trials: {t_merged:.1f} s; "
-        f"per-trial results identical: {same}"
-    )
+    identical = not only_whole and not only_per
+    shared_only = all(k[2].startswith("https://w3id.org/trialkg/organization/") for k in only_whole | only_per)
 
-    trials = [t for t in read_trials([args.corpus]) if not isinstance(t, ParseError)]
-    tmp = Path(tempfile.mkdtemp(prefix="trialkg-scaled-"))
+    path = OUT / "validation-scaled-store"
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
     try:
-        big, t_build = timed(scaled_store, trials, args.scaled, tmp / "store")
-        print(f"scaled: {args.scaled} trials built in {t_build:.1f} s ({len(big)} quads)")
-        all_graphs = big.trial_graphs()
-        if args.full_scaled:
-            sample = [n for n, _ in all_graphs]
-        else:
-            step = max(1, len(all_graphs) // args.scaled_sample)
-            sample = [n for n, _ in all_graphs[::step]][: args.scaled_sample]
-        _scaled_report, t_scaled = timed(validate_store, big, sample, workers=args.workers)
-        srate = len(sample) / t_scaled
-        label = f"scaled {args.scaled} trials" + ("" if args.full_scaled else f", sample of {len(sample)}")
-        print(
-            f"{label}, {args.workers} worker(s): {t_scaled:.1f} s = {srate:.1f} trials/s; "
-            f"whole scaled set at this rate: {args.scaled / srate / 60:.0f} min"
-        )
-        rows.append((label, str(args.workers), f"{t_scaled:.1f}", f"{srate:.1f}"))
+        t0 = time.perf_counter()
+        big = TrialStore(path)
+        big.store.bulk_load(_Chunks(scaled_nquads(ts, args.scaled)), format=ox.RdfFormat.N_QUADS)
+        big.flush()
+        t_build = time.perf_counter() - t0
+        scaled_graphs = big.trial_graphs()
+        scaled_ncts = sorted({n for n, _ in scaled_graphs})
+        assert len(scaled_ncts) == args.scaled, len(scaled_ncts)
+        print(f"scaled: {args.scaled} trials, {len(scaled_graphs)} graphs, {len(big)} quads, bulk-loaded in {t_build:.1f} s")
+        scaled_label = f"scaled ({args.scaled} trials, {len(scaled_graphs)} graphs, on disk)"
+        full, t = timed(validate_store, big, engine=Engine.SPARQL)
+        row(scaled_label, "sparql", "1", args.scaled, t)
+        print(f"  results: {counts(full)}")
+        step = max(1, len(scaled_ncts) // args.scaled_sample)
+        sample = scaled_ncts[::step][: args.scaled_sample]
+        sample_label = f"scaled, sample of {len(sample)} trials"
+        s_fast, t = timed(validate_store, big, sample, engine=Engine.SPARQL)
+        row(sample_label, "sparql", "1", len(sample), t)
+        sample_agree = True
+        for w in args.pyshacl_workers:
+            s_ref, t = timed(validate_store, big, sample, engine=Engine.PYSHACL, workers=w)
+            row(sample_label, "pyshacl", str(w), len(sample), t)
+            sample_agree = sample_agree and same(s_fast, s_ref)
+        print(f"  both engines give the same results on the sample: {sample_agree}")
+        pyshacl_rate = len(sample) / t
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if not args.keep_scaled:
+            shutil.rmtree(path, ignore_errors=True)
 
     lines = [
-        "# Validation benchmark (pySHACL, one trial graph at a time)",
+        "# Validation benchmark: SPARQL engine and pySHACL",
         "",
-        "Produced by `python benchmarks/validation_benchmark.py`"
-        + (" --full-scaled" if args.full_scaled else "")
-        + ".",
+        "Produced by `python benchmarks/validation_benchmark.py` (the machine is shared with other work, "
+        "so timings vary by some 20%).",
         "",
         "| machine | |",
         "|---|---|",
         *[f"| {k} | {v} |" for k, v in info.items()],
         "",
-        "| data | workers | seconds | trials/s |",
-        "|---|---|---|---|",
-        *[f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows],
+        "| data | engine | workers | seconds | trials/s |",
+        "|---|---|---|---|---|",
+        *[f"| {a} | {b} | {c} | {d} | {e} |" for a, b, c, d, e in rows],
         "",
-        f"Corpus ingest (not part of validation): {t_ingest:.1f} s. Whole-graph validation of the "
-        f"{len(single)} single-source corpus trials merged into one data graph: {t_merged:.1f} s; its results "
-        f"equal the per-trial results: **{same}**"
+        f"- Corpus results (both engines): {counts(fast)}; the engines give the same results on the corpus: "
+        f"**{agree}**, and on the scaled sample: **{sample_agree}**.",
+        f"- Corpus ingest (not part of validation): {t_ingest:.1f} s. The scaled store ({len(big)} quads) was "
+        f"bulk-loaded in {t_build:.1f} s.",
+        f"- pySHACL would take about {args.scaled / pyshacl_rate / 60:.0f} minutes for all {args.scaled} scaled "
+        "trials at its sample rate.",
+        f"- Whole-graph validation (SPARQL engine) of the {len(single)} single-source corpus trials merged into one "
+        f"data graph: {t_merged:.1f} s; its results equal the per-trial results: **{identical}**"
         + (
             ""
-            if same
-            else f"; every difference is on an organisation node shared by several graphs: "
-            f"**{same_but_shared}** ({len(only_whole)} only in the whole graph, {len(only_per)} only per trial)"
+            if identical
+            else f"; every difference is on an organisation node that several graphs state: **{shared_only}** "
+            f"({len(only_whole)} only in the whole graph, {len(only_per)} only per trial)"
         )
         + ".",
     ]
-    if not args.full_scaled:
-        lines.append(
-            f"At {srate:.1f} trials/s the whole scaled set of {args.scaled} trials takes about "
-            f"{args.scaled / srate / 60:.0f} minutes with {args.workers} workers."
-        )
     args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"written {args.out}")
 

@@ -2,9 +2,19 @@
 
 The shapes (``shapes/*.ttl``, see :mod:`kg.resources`) validate ONE trial graph at
 a time: the data graph is the content of one named graph. That keeps results tied
-to a trial and a source file, and lets a whole store be validated in parallel
-worker processes. pySHACL is the engine; rdflib is used here only to hand pySHACL
-its data graph (the rest of trialkg never goes through rdflib).
+to a trial and a source file.
+
+Two engines (:class:`Engine`) give the same results:
+
+- ``sparql`` (the default): the shapes compiled to SPARQL queries
+  (:mod:`kg.shacl_sparql`), each run once over all trial graphs of the store on
+  pyoxigraph, results grouped by graph;
+- ``pyshacl``, the reference: pySHACL on one trial graph at a time, in parallel
+  worker processes; rdflib is used here only to hand pySHACL its data graph.
+
+``tests/test_validation_engines.py`` proves them equal on the whole corpus and on
+every negative case of ``tests/test_shapes.py``; the SPARQL engine is the default
+only because of that test.
 
 A report *conforms* when it has no result of severity Violation: warnings and
 infos are reported but do not make data non-conforming (``ingest --validate``
@@ -381,7 +391,7 @@ class Engine(StrEnum):
     SPARQL = "sparql"
 
 
-DEFAULT_ENGINE = Engine.PYSHACL
+DEFAULT_ENGINE = Engine.SPARQL
 
 
 def validate_triples(
@@ -598,13 +608,15 @@ def sparql_query_count() -> int:
     return shacl_sparql.query_count(shacl_sparql.default_shapes(False))
 
 
-def validate_merged(ts: TrialStore, nct_ids: Iterable[str] | None = None) -> ValidationReport:
+def validate_merged(
+    ts: TrialStore, nct_ids: Iterable[str] | None = None, *, engine: Engine | str = DEFAULT_ENGINE
+) -> ValidationReport:
     """Validate all trial graphs merged into ONE data graph (the reference that
     per-graph validation is compared with). Results carry the trial ID read from
     the focus node IRI and no graph."""
     graphs = ts.trial_graphs(nct_ids)
     triples = (ox.Triple(q.subject, q.predicate, q.object) for _, g in graphs for q in ts.graph_quads(g))
-    rep = validate_triples(triples)
+    rep = validate_triples(triples, engine=engine)
     rep.trials = sorted({nct for nct, _ in graphs})
     rep.graphs = [g for _, g in graphs]
     return rep

@@ -1,9 +1,9 @@
 """Validation on real data, per trial graph and whole-graph, the ingest gate, the
 ``validate`` command and the quality-check queries.
 
-- a deterministic sample of >= 200 corpus trials, and the example pages, validate
-  with no Violation (or only violations listed as source defects); the full-corpus
-  run is in benchmarks/validation_benchmark.py;
+- the whole corpus, and the example pages, validate with no Violation (or only
+  violations listed as source defects), with the default engine (SPARQL; it equals
+  pySHACL, see test_validation_engines.py);
 - per-trial validation gives the same results as validating the same trial graphs
   merged into one data graph;
 - ``ingest --validate`` keeps a broken trial apart (quarantine graph) while its
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -32,38 +33,29 @@ from kg.cli.validate import register
 from kg.ingest import ingest
 from kg.mapping import MappingOptions, graph_for, trial_quads
 from kg.store import TrialStore
-from kg.validation import IngestGate, Severity, quarantined_graphs, validate_merged, validate_store
+from kg.validation import Engine, IngestGate, Severity, quarantined_graphs, validate_merged, validate_store
 from tests.conftest import CORPUS, EXAMPLES, FIXTURES
 from tests.maximal import NCT, maximal_trial
 
 DEFECTS = json.loads((FIXTURES / "validation" / "source_defects.json").read_text(encoding="utf-8"))["defects"]
 PINNED = MappingOptions(ingest_time="2024-01-01T00:00:00Z")
-SAMPLE_EVERY = 11  # 2,331 corpus trials -> 212
-
-
-def _sample(ts: TrialStore) -> list[str]:
-    """Every 11th trial (sorted by NCT ID), plus every trial with a listed source defect."""
-    ncts = sorted({nct for nct, _ in ts.trial_graphs()})
-    return sorted(set(ncts[::SAMPLE_EVERY]) | {d["nct_id"] for d in DEFECTS})
-
-
 @pytest.fixture(scope="module")
-def sample_report(corpus_store):  # type: ignore[no-untyped-def]
+def corpus_report(corpus_store):  # type: ignore[no-untyped-def]
     ts, _ = corpus_store
-    sample = _sample(ts)
-    # one process: for a few hundred trials, starting workers costs more than it saves
-    return sample, validate_store(ts, sample, workers=1)
+    return validate_store(ts)
 
 
 def _listed(check: str) -> set[str]:
     return {d["nct_id"] for d in DEFECTS if d["check"] == check}
 
 
-def test_corpus_sample_has_no_unlisted_violation(sample_report) -> None:  # type: ignore[no-untyped-def]
-    sample, report = sample_report
-    assert len(sample) >= 200
-    assert len(report.trials) == len(sample)
-    assert len(report.graphs) >= len(sample)
+def test_corpus_has_no_unlisted_violation(corpus_store, corpus_report) -> None:  # type: ignore[no-untyped-def]
+    ts, _ = corpus_store
+    report = corpus_report
+    ncts = sorted({n for n, _ in ts.trial_graphs()})
+    assert len(ncts) > 2000
+    assert report.trials == ncts
+    assert len(report.graphs) >= len(ncts)
     violations = {
         (r.source_shape.rsplit("#", 1)[-1], r.trial_id) for r in report.results if r.severity is Severity.VIOLATION
     }
@@ -73,19 +65,20 @@ def test_corpus_sample_has_no_unlisted_violation(sample_report) -> None:  # type
     assert report.conforms == (not listed)
 
 
-def test_worker_processes_give_the_same_report(corpus_store, sample_report) -> None:  # type: ignore[no-untyped-def]
+def test_pyshacl_worker_processes_give_the_same_report(corpus_store, corpus_report) -> None:  # type: ignore[no-untyped-def]
+    """pySHACL in two worker processes, on every 60th trial, gives the report of the
+    default engine."""
     ts, _ = corpus_store
-    sample, one_process = sample_report
-    subset = sample[:40]
-    two = validate_store(ts, subset, workers=2, chunk_size=5)
-    assert two.results == [r for r in one_process.results if r.trial_id in set(subset)]
+    subset = sorted({n for n, _ in ts.trial_graphs()})[::60]
+    two = validate_store(ts, subset, engine=Engine.PYSHACL, workers=2, chunk_size=5)
+    assert two.results == [r for r in corpus_report.results if r.trial_id in set(subset)]
     assert two.trials == subset
 
 
-def test_known_source_gaps_are_warnings(sample_report) -> None:  # type: ignore[no-untyped-def]
+def test_known_source_gaps_are_warnings(corpus_report) -> None:  # type: ignore[no-untyped-def]
     """The withheld record NCT03182660 names no condition and no study type: incomplete,
     so Warnings (hand-checked in the XML file)."""
-    _, report = sample_report
+    report = corpus_report
     found = {(r.source_shape.rsplit("#", 1)[-1], r.severity) for r in report.results if r.trial_id == "NCT03182660"}
     assert ("Trial-condition-missing", Severity.WARNING) in found
     assert ("Trial-studyType-missing", Severity.WARNING) in found
@@ -105,25 +98,26 @@ def shared_nodes(ts: TrialStore, graphs: list[str]) -> set[str]:
     return shared
 
 
-def test_per_trial_results_equal_whole_graph_validation(corpus_store, sample_report) -> None:  # type: ignore[no-untyped-def]
+def test_per_trial_results_equal_whole_graph_validation(corpus_store, corpus_report) -> None:  # type: ignore[no-untyped-def]
     """Per-trial results equal those of the same graphs merged into one data graph, for
-    every node that belongs to one graph. Two kinds of node are stated by several
-    graphs and can differ by design: a trial described by several source files
-    (those trials are left out of the comparison), and an organisation, whose IRI
-    comes from its name and whose agency class each source states (the full-corpus
-    run in benchmarks/ shows three such organisations: OTHER in older records,
-    OTHER_GOV in newer ones)."""
+    every node that belongs to one graph, on the whole corpus. Two kinds of node are
+    stated by several graphs and can differ by design: a trial described by several
+    source files (those trials are left out of the comparison), and an organisation,
+    whose IRI comes from its name and whose agency class each source states (the
+    corpus has three such organisations: OTHER in older records, OTHER_GOV in newer
+    ones)."""
     ts, _ = corpus_store
-    sample, per_trial = sample_report
-    graphs = ts.trial_graphs(sample)
-    single = sorted({n for n, _ in graphs if sum(1 for m, _ in graphs if m == n) == 1})
-    assert len(single) >= 200
-    shared = shared_nodes(ts, [g for n, g in graphs if n in set(single)])
+    per_trial = corpus_report
+    graphs = ts.trial_graphs()
+    per_nct = Counter(n for n, _ in graphs)
+    single = sorted(n for n, k in per_nct.items() if k == 1)
+    assert len(single) >= 2000
+    shared = shared_nodes(ts, [g for n, g in graphs if per_nct[n] == 1])
     assert shared and all(s.startswith(T.DATA_NS + "organization/") for s in shared)
     merged = validate_merged(ts, single)
     per = {r.key()[1:] for r in per_trial.results if r.trial_id in set(single) and r.focus_node not in shared}
     whole = {r.key()[1:] for r in merged.results if r.focus_node not in shared}
-    assert per, "the sample gives results (unlinked conditions at least), so the comparison means something"
+    assert per, "the corpus gives results (unlinked conditions at least), so the comparison means something"
     assert whole == per
 
 
@@ -204,6 +198,13 @@ def test_cli_ingest_validate_and_strict(tmp_path: Path) -> None:
     ts = TrialStore(tmp_path / "s2", read_only=True)
     assert {n for n, _ in ts.trial_graphs()} == {"NCT00124774", "NCT00220935"}
     assert quarantined_graphs(ts) == []
+    del ts
+    r = runner.invoke(
+        main_app,
+        ["ingest", str(src), "--store", str(tmp_path / "s3"), "--no-link", "--validate", "--engine", "pyshacl"],
+    )
+    assert r.exit_code == 1, r.output
+    assert "kept apart: NCT00763412 from NCT00763412.json" in r.output
 
 
 # ---------------------------------------------------------------- trialkg validate
@@ -259,6 +260,10 @@ def test_validate_command_exit_codes_and_formats(tmp_path: Path, validate_app: t
         "[sh:MinInclusive;",
         f"ctgov-v2-json/{graph_for(maximal_trial()).value.rsplit('/', 1)[-1]}]",
     ]
+
+    # the reference engine prints the same report
+    ref = runner.invoke(validate_app, ["validate", "--store", str(bad), "--trial", NCT, "--engine", "pyshacl"])
+    assert ref.exit_code == 1 and ref.output == r.output
 
     r = runner.invoke(validate_app, ["validate", "--store", str(bad), "--format", "json"])
     assert r.exit_code == 1
