@@ -57,7 +57,18 @@ def machine() -> str:
 
 
 def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this phase: its own process plus its largest worker.
+
+    ru_maxrss of RUSAGE_CHILDREN is the peak of the largest terminated child, so with
+    N workers the true simultaneous peak is at most self + N * children; we report
+    self + N * children as an upper bound when workers ran.
+    """
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return own + _WORKERS * child
+
+
+_WORKERS = 0
 
 
 def _in_child(fn, *args):  # type: ignore[no-untyped-def]
@@ -70,6 +81,8 @@ def phase_ingest(paths: list[str], store_dir: str, workers: int) -> dict:
     from kg.ingest import ingest
     from kg.store import TrialStore
 
+    global _WORKERS
+    _WORKERS = workers if workers > 1 else 0
     shutil.rmtree(store_dir, ignore_errors=True)
     store = TrialStore(store_dir)
     t0 = time.perf_counter()
