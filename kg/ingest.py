@@ -16,8 +16,8 @@ import logging
 import multiprocessing
 import os
 from collections import Counter, deque
-from concurrent.futures import Future, ProcessPoolExecutor
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -26,6 +26,7 @@ import pyoxigraph as ox
 
 from kg import terms as T
 from kg.errors import ParseError, UnknownFormat
+from kg.linking import Linker
 from kg.mapping import MappingOptions, graph_for, trial_quads
 from kg.model import Trial
 from kg.reader import SourceFile, iter_files, module_for
@@ -42,13 +43,11 @@ class TrialLinker(Protocol):
 LINKER_CACHE_DIR = "linker-cache"
 
 
-def store_linker(store: TrialStore) -> TrialLinker:
+def store_linker(store: TrialStore) -> Linker:
     """The linker over ``store``'s vocabulary graphs. For an on-disk store its index is
     cached under the store's directory (:data:`LINKER_CACHE_DIR`), keyed by the
     checksums of the vocabulary graphs, so ingest builds it only after a vocabulary
     import changed them (see :meth:`kg.linking.Linker.from_store`)."""
-    from kg.linking import Linker
-
     cache_dir = store.path / LINKER_CACHE_DIR if store.path is not None else None
     return Linker.from_store(store.store, cache_dir=cache_dir)
 

@@ -193,6 +193,10 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
         _links(add, c, cond.links, g)
     for kw in trial.keywords:
         add(Quad(t, T.keyword, Literal(kw), g))
+    for link in trial.keyword_links:  # the linker's keyword links (no tkg:linkedConcept on the trial)
+        ln = NamedNode(f"{t.value}/keyword-link/{link.method.value.lower()}/{T.slug(T.curie(link.iri))}")
+        add(Quad(t, T.keywordLink, ln, g))
+        _link_node(add, ln, link, g)
 
     # -- design
     enum(t, T.studyType, trial.study_type)
@@ -381,12 +385,16 @@ def _links(add, node: NamedNode, links: list[Link], g: NamedNode) -> None:  # ty
         seen.add(key)
         ln = NamedNode(f"{node.value}/link/{link.method.value.lower()}/{T.slug(T.curie(link.iri))}")
         add(Quad(node, T.hasLink, ln, g))
-        add(Quad(ln, T.RDF_TYPE, T.VocabularyLink, g))
-        add(Quad(ln, T.linkTarget, target, g))
-        add(Quad(ln, T.linkMethod, _enum(link.method), g))
-        add(Quad(ln, T.vocabulary, Literal(link.vocabulary), g))
-        if link.matched is not None:
-            add(Quad(ln, T.matchedTerm, Literal(link.matched), g))
+        _link_node(add, ln, link, g)
+
+
+def _link_node(add, ln: NamedNode, link: Link, g: NamedNode) -> None:  # type: ignore[no-untyped-def]
+    add(Quad(ln, T.RDF_TYPE, T.VocabularyLink, g))
+    add(Quad(ln, T.linkTarget, NamedNode(link.iri), g))
+    add(Quad(ln, T.linkMethod, _enum(link.method), g))
+    add(Quad(ln, T.vocabulary, Literal(link.vocabulary), g))
+    if link.matched is not None:
+        add(Quad(ln, T.matchedTerm, Literal(link.matched), g))
 
 
 def _outcomes(add, t: NamedNode, prop: NamedNode, base: str, items: list[Outcome], g: NamedNode) -> None:  # type: ignore[no-untyped-def]

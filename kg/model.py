@@ -273,6 +273,9 @@ class Trial:
     detailed_description: str | None = None
     conditions: list[Condition] = field(default_factory=list)
     keywords: list[str] = field(default_factory=list)
+    # MeSH disease concepts named by a whole keyword (the linker's, at trial level;
+    # condition links stay on the conditions)
+    keyword_links: list[Link] = field(default_factory=list)
     # design
     study_type: StudyType | None = None
     phases: list[Phase] = field(default_factory=list)

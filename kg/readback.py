@@ -68,9 +68,9 @@ def _record(store: TrialStore, graph: str) -> dict[str, Any]:
     r = _Reader(_index(store, graph))
     t = r.one(graph, T.describesTrial)
 
-    def links(node: str) -> list[dict[str, Any]]:
+    def links(node: str, prop: NamedNode = T.hasLink) -> list[dict[str, Any]]:
         out = []
-        for ln in r.nodes(node, T.hasLink):
+        for ln in r.nodes(node, prop):
             out.append(
                 {
                     "iri": r.one(ln, T.linkTarget),
@@ -151,6 +151,8 @@ def _record(store: TrialStore, graph: str) -> dict[str, Any]:
             for c in sorted(r.nodes(t, T.condition), key=lambda c: str(r.one(c, T.name)).casefold())
         ],
         "keywords": sorted(r.all(t, T.keyword)),
+        # links made from keywords, apart from the conditions' links
+        "keyword_links": links(t, T.keywordLink),
         "interventions": interventions,
         "arms": [
             {

@@ -222,6 +222,7 @@ evidenceText = tkg("evidenceText")
 # Condition and Intervention links
 linkedConcept = tkg("linkedConcept")
 hasLink = tkg("hasLink")
+keywordLink = tkg("keywordLink")
 linkTarget = tkg("linkTarget")
 linkMethod = tkg("linkMethod")
 matchedTerm = tkg("matchedTerm")

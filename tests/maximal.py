@@ -122,7 +122,10 @@ def maximal_trial(*, notes: bool = True) -> Trial:
                 is_cell_type=True,
             ),
         ],
-        keywords=["psoriasis", "stem cells"],
+        keywords=["psoriasis", "stem cells", "Autoimmune Diseases"],
+        keyword_links=[
+            Link(MESH + "D001327", "MESH", LinkMethod.EXACT, matched="Autoimmune Diseases", label="Autoimmune Diseases")
+        ],
         study_type=StudyType.INTERVENTIONAL,
         phases=[Phase.PHASE1, Phase.PHASE2],
         allocation=Allocation.RANDOMIZED,

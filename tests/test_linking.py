@@ -8,13 +8,21 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from typer.testing import CliRunner
 
 from kg import terms as T
+from kg.cli import app
+from kg.cli._text import trial_text
 from kg.enums import CellOrigin, InterventionType, LinkMethod, SourceFormat
+from kg.ingest import LINKER_CACHE_DIR
 from kg.linking import Linker
-from kg.linking.normalise import unordered_key, words
+from kg.linking.index import LinkIndex
+from kg.linking.normalise import located_words, unordered_key, words
+from kg.mapping import MappingOptions, trial_quads
 from kg.model import Arm, Condition, Intervention, Link, MeshTerm, Source, Trial
+from kg.readback import show
 from kg.sources import SNIFF_BYTES, detect
+from kg.store import TrialStore
 from kg.vocab import import_paths
 from tests.conftest import EXAMPLES
 from tests.vocab_support import VOCAB_FIXTURES, shared_linker
@@ -258,6 +266,8 @@ def test_triple_therapy_links_nothing(full: Linker) -> None:
         ("Relapsed Leukemia", {"D007938"}),  # "Relapse" (a disease attribute) is not
         ("Non-Small Cell Lung Cancer", {"D002289"}),  # never small-cell lung cancer
         ("Healthy Volunteers", set()),
+        ("Colo-rectal Cancer", {"D015179"}),  # Colorectal Neoplasms, not "Colo" + Rectal Neoplasms
+        ("Gastro-intestinal Hemorrhage", {"D006471"}),  # not "Gastro" + "Intestinal Hemorrhage"
     ],
 )
 def test_condition_text(full: Linker, text: str, expected: set[str]) -> None:
@@ -372,12 +382,6 @@ def test_index_cache_is_keyed_by_vocabulary_content(tmp_path: Path) -> None:
 def test_ingest_caches_the_index_in_the_store_and_a_vocabulary_change_invalidates_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from typer.testing import CliRunner
-
-    from kg.cli import app
-    from kg.ingest import LINKER_CACHE_DIR
-    from kg.linking.index import LinkIndex
-
     runner = CliRunner()
     store = tmp_path / "store"
     cache = store / LINKER_CACHE_DIR
@@ -399,7 +403,7 @@ def test_ingest_caches_the_index_in_the_store_and_a_vocabulary_change_invalidate
         assert result.exit_code == 0, result.output
         rows = result.output.splitlines()
         assert rows[0] == "concept" and len(rows) >= 2, result.output
-        return [r for r in rows[1:] if r.strip("\"")]
+        return [r for r in rows[1:] if r.strip('"')]
 
     # MeSH terms table without psoriasis (mesh_terms_mini.tsv lists D001327, D007154, D008180)
     result = runner.invoke(app, ["vocab", "import", str(VOCAB_FIXTURES / "mesh_terms_mini.tsv"), "--store", str(store)])
@@ -423,6 +427,61 @@ def test_ingest_caches_the_index_in_the_store_and_a_vocabulary_change_invalidate
     assert second != first
 
 
+# -- keyword links ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def mini() -> Linker:
+    """A linker over the descriptor XML fixture alone (Psoriasis D011565, Lupus
+    Erythematosus, Systemic D008180, Autoimmune Diseases D001327, Immune System Diseases
+    D007154 with the entry term "Immunologic Diseases", ...)."""
+    store = ox.Store()
+    import_paths(store, [VOCAB_FIXTURES / "desc2024_mini.xml"])
+    return Linker.from_store(store)
+
+
+def test_keywords_link_at_trial_level(mini: Linker) -> None:
+    keywords = ["Systemic Lupus Erythematosus", "psoriasis", "Immunologic Diseases", "stem cells"]
+    t = trial(["Psoriasis"], keywords=keywords)
+    mini.link(t)
+    assert ids(t.conditions[0].links) == {"D011565"}
+    # psoriasis is a condition's link already; "stem cells" names no disease
+    assert [(ids([k]), k.method, k.matched) for k in t.keyword_links] == [
+        ({"D008180"}, LinkMethod.EXACT, "Lupus Erythematosus, Systemic"),
+        ({"D007154"}, LinkMethod.SYNONYM, "Immunologic Diseases"),
+    ]
+    # the registry's terms come from the conditions and keywords: no keyword links then
+    registry = [MeshTerm("D011565", "Psoriasis")]
+    t = trial(["Psoriasis"], keywords=["Systemic Lupus Erythematosus"], condition_mesh=registry)
+    mini.link(t)
+    assert t.keyword_links == []
+
+
+def test_keyword_links_in_the_graph_and_in_show(mini: Linker) -> None:
+    t = trial(["Psoriasis"], keywords=["Systemic Lupus Erythematosus"])
+    mini.link(t)
+    ts = TrialStore()
+    ts.add_new_graphs(trial_quads(t, MappingOptions(ingest_time="2024-01-01T00:00:00Z")))
+    trial_node = T.trial_iri(t.nct_id)
+    # a keyword link record on the trial; the trial itself gets no tkg:linkedConcept
+    (ln,) = [q.object for q in ts.store.quads_for_pattern(trial_node, T.keywordLink, None)]
+    assert [q.object for q in ts.store.quads_for_pattern(ln, T.linkTarget, None)] == [T.mesh_iri("D008180")]
+    assert list(ts.store.quads_for_pattern(trial_node, T.linkedConcept, None)) == []
+    rec = show(ts, t.nct_id)
+    assert rec["keyword_links"] == [
+        {
+            "iri": "http://id.nlm.nih.gov/mesh/D008180",
+            "method": "EXACT",
+            "vocabulary": "MESH",
+            "matched": "Lupus Erythematosus, Systemic",
+        }
+    ]
+    assert [c["links"] for c in rec["conditions"]] == [["http://id.nlm.nih.gov/mesh/D011565"]]
+    text = trial_text(rec)
+    assert "Keyword links (made from keywords, not from a condition):" in text
+    assert "  - Lupus Erythematosus, Systemic  -> mesh:D008180 (EXACT)" in text
+
+
 def test_normalisation_rules() -> None:
     assert words("Crohn's Disease") == words("Crohn Disease") == words("crohns diseases")
     assert words("Type1 Diabetes") == words("Type I Diabetes") == words("type 1 diabetes")
@@ -432,5 +491,9 @@ def test_normalisation_rules() -> None:
     assert words("Graft-vs-Host") == words("graft versus host")
     assert words("RAEM") != words("REM")  # short words keep their spelling
     assert words("Sclerosis") == ("sclerosis",)  # -is is not a plural
+    # a hyphen after a combining form (4+ letters ending in -o) joins the word
+    assert words("Colo-rectal") == words("Colorectal") and words("Gastro-intestinal") == words("gastrointestinal")
+    assert words("Post-stroke") == ("post", "stroke") and words("two-stage") == ("two", "stage")
+    assert [w for w, _, _ in located_words("Colo-rectal Cancer")] == list(words("Colo-rectal Cancer"))
     assert unordered_key(words("Spondylitis, Ankylosing")) == unordered_key(words("Ankylosing Spondylitis"))
     assert words("Systemic Sclerosis (SSc)", drop_parentheses=True) == words("Systemic Sclerosis")

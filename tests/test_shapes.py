@@ -471,6 +471,7 @@ case(
     one("Condition-linkedConcept-missing", W, "MinCount"),
 )
 case("Condition-hasLink/class", "cond", "hasLink", ADD(NOWHERE), one("Condition-hasLink", V, "Class", NOWHERE))
+case("Trial-keywordLink/class", "trial", "keywordLink", ADD(NOWHERE), one("Trial-keywordLink", V, "Class", NOWHERE))
 
 string_prop("Intervention-name", "iv", "name", required=True)
 enum_prop("Intervention-type", "iv", "interventionType", "InterventionType", "DRUG")

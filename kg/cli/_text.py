@@ -42,6 +42,10 @@ def trial_text(rec: dict[str, Any]) -> str:
             extra = " [cell type]" if c.get("is_cell_type") else ""
             extra += " [split uncertain]" if c.get("split_uncertain") else ""
             add(f"  - {c['name']}{extra}" + (f"  -> {links}" if links else ""))
+    if rec.get("keyword_links"):
+        add("Keyword links (made from keywords, not from a condition):")
+        for k in rec["keyword_links"]:
+            add(f"  - {k.get('matched') or '?'}  -> {curie(k['iri'])} ({k.get('method') or '?'})")
     if rec.get("interventions"):
         add("Interventions:")
         for i in rec["interventions"]:

@@ -275,6 +275,7 @@ class Linker:
     def link(self, trial: Trial) -> None:
         """Add links to ``trial``'s conditions and interventions (see the class notes)."""
         self._link_conditions(trial)
+        self._link_keywords(trial)
         self._link_interventions(trial)
 
     # -- conditions ----------------------------------------------------------------
@@ -315,6 +316,23 @@ class Linker:
                 for hit in ([text.whole] if text.whole else []) + text.spans:
                     _add(c.links, self._hit_link(hit))
             self.stats["conditions linked" if c.links else "conditions unmatched"] += 1
+
+    def _link_keywords(self, trial: Trial) -> None:
+        """Trial-level links from the sponsor's keywords: a keyword whose whole text,
+        normalised, is a MeSH disease name or entry term. Only for trials without
+        registry condition terms (the registry derives those from the conditions and
+        the keywords), and only for concepts no condition is linked to already."""
+        trial.keyword_links = []
+        if trial.condition_mesh or trial.condition_mesh_names:
+            return
+        on_conditions = {link.iri for c in trial.conditions for link in c.links}
+        for keyword in trial.keywords:
+            self.stats["keywords"] += 1
+            hit = self.index.match_whole(keyword, CONDITION_DOMAINS).get("MESH")
+            if hit is None or hit.concept.iri in on_conditions:
+                continue
+            _add(trial.keyword_links, self._hit_link(hit))
+            self.stats["keywords linked"] += 1
 
     def condition_text(self, name: str) -> _ConditionText:
         """The concepts a condition's own text names (no registry terms involved)."""

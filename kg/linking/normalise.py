@@ -7,6 +7,10 @@ function, so a rule can only make two strings equal that differ in one of these 
 * punctuation and hyphens ("Graft-versus-Host" = "Graft versus Host");
 * possessives and apostrophes ("Crohn's Disease" = "Crohn Disease");
 * letters run into digits ("Type1" = "Type 1", "COVID19" = "COVID-19");
+* a hyphen after a combining form of four letters or more ending in -o joins the
+  word ("Colo-rectal" = "Colorectal", "Gastro-intestinal" = "Gastrointestinal",
+  "Osteo-arthritis" = "Osteoarthritis"), so that "Colo-rectal Cancer" is not read as
+  "Colo" followed by "Rectal Cancer";
 * Roman numerals as words ("Type II" = "Type 2"), "vs" = "versus", "&" = "and";
 * British spellings ("leukaemia" = "leukemia", "oesophageal" = "esophageal",
   "tumour" = "tumor");
@@ -28,6 +32,7 @@ _PAREN = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 _PAREN_CONTENT = re.compile(r"\(([^()]*)\)")
 _POSSESSIVE = re.compile(r"(?<=[a-z0-9])['’`]s\b")
 _APOSTROPHE = re.compile(r"['’`]")
+_COMBINING = re.compile(r"(?<![a-z])([a-z]{3,}o)-(?=[a-z]{3})")
 _LETTER_DIGIT = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -86,6 +91,7 @@ def words_uncached(text: str, drop_parentheses: bool = False) -> tuple[str, ...]
     s = fold(text)
     if drop_parentheses:
         s = _PAREN.sub(" ", s)
+    s = _COMBINING.sub(r"\1", s)
     s = _POSSESSIVE.sub("", s)
     s = _APOSTROPHE.sub("", s)
     s = s.replace("&", " and ")
@@ -97,7 +103,8 @@ def words_uncached(text: str, drop_parentheses: bool = False) -> tuple[str, ...]
 words = lru_cache(maxsize=50_000)(words_uncached)
 
 
-_CHUNK = re.compile(r"[^\s\-/,;:()\[\]]+")
+# a chunk may run on over combining-form hyphens (see words_uncached)
+_CHUNK = re.compile(r"(?:[A-Za-z]{3,}[oO]-(?=[A-Za-z]{3}))*[^\s\-/,;:()\[\]]+")
 
 
 def located_words(text: str) -> list[tuple[str, int, int]]:
