@@ -147,6 +147,99 @@ def _same_words(a: str, b: str) -> bool:
     return wa == wb or sorted(wa) == sorted(wb)
 
 
+def evaluate(
+    linker: Linker, trials: list[tuple[str, Trial]], names: dict[str, list[str]]
+) -> tuple[dict[str, dict[str, Tally]], int]:
+    """Hide each trial's registry condition terms, link it, and score the MeSH
+    descriptors linked against the registry's. Two predictions per trial: the
+    conditions' links alone ("conditions"), and those with the trial's keyword links
+    ("conditions + keywords"); the text ceiling of each counts the texts it reads."""
+    out: dict[str, dict[str, Tally]] = {"conditions": defaultdict(Tally), "conditions + keywords": defaultdict(Tally)}
+    n_linked = 0
+    for fmt, trial in trials:
+        gold, unknown = gold_of(linker, trial)
+        if not gold:
+            continue
+        hidden = copy.deepcopy(trial)
+        hidden.condition_mesh = []
+        hidden.condition_mesh_ancestors = []
+        hidden.condition_mesh_names = []
+        for c in hidden.conditions:
+            c.links = []
+        hidden.keyword_links = []
+        linker.link(hidden)
+        n_linked += 1
+        pred: dict[str, str] = {}
+        whole: set[str] = set()
+        for c in hidden.conditions:
+            for link in c.links:
+                if link.vocabulary == "MESH" and link.method is not LinkMethod.REGISTRY:
+                    pred.setdefault(link.iri, c.name)
+                    if _same_words(link.matched or "", c.name):
+                        whole.add(link.iri)
+        cond_words = [words(c.name, drop_parentheses=True) for c in trial.conditions]
+        tally = score(
+            linker, gold=gold, unknown=unknown, pred=pred, whole=whole, text_words=cond_words, names=names, trial=trial
+        )
+        out["conditions"][fmt].add(tally)
+        with_kw = dict(pred)
+        kw_whole = set(whole)
+        for link in hidden.keyword_links:
+            if link.vocabulary == "MESH" and link.iri not in with_kw:
+                with_kw[link.iri] = f"keyword {link.matched}"
+                kw_whole.add(link.iri)  # keywords are matched whole
+        kw_words = cond_words + [words(k, drop_parentheses=True) for k in trial.keywords]
+        tally = score(
+            linker,
+            gold=gold,
+            unknown=unknown,
+            pred=with_kw,
+            whole=kw_whole,
+            text_words=kw_words,
+            names=names,
+            trial=trial,
+        )
+        out["conditions + keywords"][fmt].add(tally)
+    return out, n_linked
+
+
+def score(
+    linker: Linker,
+    *,
+    gold: set[str],
+    unknown: int,
+    pred: dict[str, str],
+    whole: set[str],
+    text_words: list[tuple[str, ...]],
+    names: dict[str, list[str]],
+    trial: Trial,
+) -> Tally:
+    """One trial's tally: ``pred`` maps each linked descriptor to the text it came from."""
+    tally = Tally(trials=1, pred=len(pred), gold=len(gold), gold_unknown=unknown)
+    anc = linker.index.ancestors
+    gold_anc = set().union(*(anc(g) for g in gold))
+    pred_anc = set().union(*(anc(p) for p in pred)) if pred else set()
+    findable = {g for g in gold if in_text(linker, g, text_words, names)}
+    findable_anc = set().union(*(anc(f) for f in findable)) if findable else set()
+    for p, cond in pred.items():
+        tally.strict_tp += p in gold
+        tally.pred_whole += p in whole
+        if p in gold or p in gold_anc:
+            tally.pred_ok += 1
+            tally.pred_whole_ok += p in whole
+        else:
+            tally.fps[(cond, linker._label(p) or p)] += 1
+    for g in gold:
+        if g in pred or g in pred_anc:
+            tally.gold_found += 1
+        else:
+            tally.fns[(linker._label(g) or g, " | ".join(c.name for c in trial.conditions)[:120])] += 1
+        if g in findable or g in findable_anc:
+            tally.gold_in_text += 1
+            tally.found_in_text += g in pred or g in pred_anc
+    return tally
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     default_shared = Path(os.environ.get("TRIALKG_SHARED", ROOT.parent / "shared"))
@@ -203,84 +296,41 @@ def main() -> int:
     t0 = time.perf_counter()
     trials = corpus_trials(corpus)
     t_parse = time.perf_counter() - t0
-    by_format: dict[str, Tally] = defaultdict(Tally)
     t0 = time.perf_counter()
-    n_linked = 0
-    for fmt, trial in trials:
-        gold, unknown = gold_of(linker, trial)
-        if not gold:
-            continue
-        hidden = copy.deepcopy(trial)
-        hidden.condition_mesh = []
-        hidden.condition_mesh_ancestors = []
-        hidden.condition_mesh_names = []
-        for c in hidden.conditions:
-            c.links = []
-        linker.link(hidden)
-        n_linked += 1
-        pred: dict[str, str] = {}
-        whole: set[str] = set()
-        for c in hidden.conditions:
-            for link in c.links:
-                if link.vocabulary == "MESH" and link.method is not LinkMethod.REGISTRY:
-                    pred.setdefault(link.iri, c.name)
-                    if _same_words(link.matched or "", c.name):
-                        whole.add(link.iri)
-        tally = Tally(trials=1, pred=len(pred), gold=len(gold), gold_unknown=unknown)
-        anc = linker.index.ancestors
-        gold_anc = set().union(*(anc(g) for g in gold))
-        pred_anc = set().union(*(anc(p) for p in pred)) if pred else set()
-        cond_words = [words(c.name, drop_parentheses=True) for c in trial.conditions]
-        findable = {g for g in gold if in_text(linker, g, cond_words, names)}
-        findable_anc = set().union(*(anc(f) for f in findable)) if findable else set()
-        for p, cond in pred.items():
-            tally.strict_tp += p in gold
-            tally.pred_whole += p in whole
-            if p in gold or p in gold_anc:
-                tally.pred_ok += 1
-                tally.pred_whole_ok += p in whole
-            else:
-                tally.fps[(cond, linker._label(p) or p)] += 1
-        for g in gold:
-            if g in pred or g in pred_anc:
-                tally.gold_found += 1
-            else:
-                tally.fns[(linker._label(g) or g, " | ".join(c.name for c in trial.conditions)[:120])] += 1
-            if g in findable or g in findable_anc:
-                tally.gold_in_text += 1
-                tally.found_in_text += g in pred or g in pred_anc
-        by_format[fmt].add(tally)
+    by_format, n_linked = evaluate(linker, trials, names)
     t_link = time.perf_counter() - t0
 
     print(f"\n== corpus: {len(trials)} records parsed in {t_parse:.1f} s; {n_linked} carry registry condition MeSH")
     print(f"linking    {t_link:.1f} s ({1000 * t_link / max(n_linked, 1):.1f} ms per trial)")
-    print("\n== condition linking vs registry MeSH (micro-averaged over (trial, descriptor) pairs)")
-    print(
-        f"{'':<22} {'trials':>6} {'gold':>6} {'pred':>6}  {'strict':^13}  {'hierarchy':^13}  "
-        f"{'text':^13}  {'whole':>6} {'inside':>6}"
-    )
-    print(
-        f"{'format':<22} {'':>6} {'':>6} {'':>6}  {'P':>6} {'R':>6}  {'P':>6} {'R':>6}  "
-        f"{'ceil.':>6} {'R|text':>6}  {'P':>6} {'share':>6}"
-    )
-    total = Tally()
-    for fmt in sorted(by_format):
-        print(by_format[fmt].line(fmt))
-        total.add(by_format[fmt])
-    print(total.line("all"))
-    unknown = total.gold_unknown
-    if unknown:
-        print(f"({unknown} legacy-XML headings name no descriptor of the vocabulary and are not counted)")
-    if args.show:
-        print(f"\n== {args.show} most frequent predictions the registry does not imply (condition -> linked)")
-        for (cond, label), n in total.fps.most_common(args.show):
-            print(f"{n:>4}  {cond} -> {label}")
-        print(f"\n== {args.show} most frequent registry terms not found (term <- conditions)")
-        for (label, conds), n in total.fns.most_common(args.show):
-            print(f"{n:>4}  {label} <- {conds}")
-    p = total.pred_ok / total.pred if total.pred else 0.0
-    r = total.gold_found / total.gold if total.gold else 0.0
-    print(f"\nhierarchy-aware precision {p:.3f} (target >= 0.95), recall {r:.3f} (target >= 0.85)")
+    for variant, tallies in by_format.items():
+        print(f"\n== {variant}: linking vs registry MeSH (micro-averaged over (trial, descriptor) pairs)")
+        print(
+            f"{'':<22} {'trials':>6} {'gold':>6} {'pred':>6}  {'strict':^13}  {'hierarchy':^13}  "
+            f"{'text':^13}  {'whole':>6} {'inside':>6}"
+        )
+        print(
+            f"{'format':<22} {'':>6} {'':>6} {'':>6}  {'P':>6} {'R':>6}  {'P':>6} {'R':>6}  "
+            f"{'ceil.':>6} {'R|text':>6}  {'P':>6} {'share':>6}"
+        )
+        total = Tally()
+        for fmt in sorted(tallies):
+            print(tallies[fmt].line(fmt))
+            total.add(tallies[fmt])
+        print(total.line("all"))
+        if total.gold_unknown:
+            print(
+                f"({total.gold_unknown} legacy-XML headings name no descriptor of the vocabulary and are not counted)"
+            )
+        if args.show:
+            print(f"\n== {variant}: {args.show} most frequent predictions the registry does not imply (text -> linked)")
+            for (cond, label), n in total.fps.most_common(args.show):
+                print(f"{n:>4}  {cond} -> {label}")
+            print(f"\n== {variant}: {args.show} most frequent registry terms not found (term <- conditions)")
+            for (label, conds), n in total.fns.most_common(args.show):
+                print(f"{n:>4}  {label} <- {conds}")
+        p = total.pred_ok / total.pred if total.pred else 0.0
+        r = total.gold_found / total.gold if total.gold else 0.0
+        print(f"\n{variant}: hierarchy-aware precision {p:.3f} (target >= 0.95), recall {r:.3f} (target >= 0.85)")
     return 0
 
 
