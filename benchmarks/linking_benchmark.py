@@ -28,6 +28,13 @@ to descriptors by exact preferred name):
   condition text (word order aside); "inside share" is the share of links found inside
   a longer condition name.
 
+Two predictions are scored, with the same definitions: "conditions", the descriptors
+linked from the conditions (what the issue's targets refer to), and "conditions +
+keywords", those together with the trial's keyword links (a keyword whose whole text is
+a MeSH disease name or entry term; ``tkg:keywordLink`` in the graph). The text ceiling of
+the second counts the keywords' text too. Each disagreement is also classed as more
+specific than one of the trial's registry terms (a descendant of it) or not.
+
 Usage: python benchmarks/linking_benchmark.py [--shared DIR] [--show N]
 """
 
@@ -71,6 +78,7 @@ class Tally:
     found_in_text: int = 0
     pred_whole: int = 0
     pred_whole_ok: int = 0
+    pred_narrower: int = 0  # disagreements more specific than a registry term (descendants of one)
     gold_unknown: int = 0
     fps: Counter[tuple[str, str]] = field(default_factory=Counter)
     fns: Counter[tuple[str, str]] = field(default_factory=Counter)
@@ -88,6 +96,7 @@ class Tally:
             "pred_whole",
             "pred_whole_ok",
             "gold_unknown",
+            "pred_narrower",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.fps.update(other.fps)
@@ -229,6 +238,7 @@ def score(
             tally.pred_whole_ok += p in whole
         else:
             tally.fps[(cond, linker._label(p) or p)] += 1
+            tally.pred_narrower += any(g in anc(p) for g in gold)
     for g in gold:
         if g in pred or g in pred_anc:
             tally.gold_found += 1
@@ -328,6 +338,11 @@ def main() -> int:
             print(f"\n== {variant}: {args.show} most frequent registry terms not found (term <- conditions)")
             for (label, conds), n in total.fns.most_common(args.show):
                 print(f"{n:>4}  {label} <- {conds}")
+        wrong = total.pred - total.pred_ok
+        print(
+            f"disagreements: {wrong} links the registry does not imply, {total.pred_narrower} of them "
+            "more specific than one of the trial's registry terms"
+        )
         p = total.pred_ok / total.pred if total.pred else 0.0
         r = total.gold_found / total.gold if total.gold else 0.0
         print(f"\n{variant}: hierarchy-aware precision {p:.3f} (target >= 0.95), recall {r:.3f} (target >= 0.85)")

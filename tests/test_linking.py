@@ -457,6 +457,12 @@ def test_keywords_link_at_trial_level(mini: Linker) -> None:
     assert t.keyword_links == []
 
 
+def test_keywords_naming_a_disease_attribute_are_not_linked(full: Linker) -> None:
+    t = trial(["Psoriasis"], keywords=["Disease Progression", "Chronic Disease", "Crohn's Disease"])
+    full.link(t)
+    assert [ids([k]) for k in t.keyword_links] == [{"D003424"}]
+
+
 def test_keyword_links_in_the_graph_and_in_show(mini: Linker) -> None:
     t = trial(["Psoriasis"], keywords=["Systemic Lupus Erythematosus"])
     mini.link(t)

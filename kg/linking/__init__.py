@@ -202,6 +202,13 @@ class Linker:
         * A condition that names a cell type ("Mesenchymal Stromal Cells") is marked
           ``is_cell_type`` and linked to the Cell Ontology instead of MeSH.
 
+    Keywords
+        * For a trial without registry condition terms, each keyword whose whole text,
+          normalised, is a MeSH disease name or entry term (not a disease attribute such
+          as "Disease Progression") becomes a trial-level keyword link
+          (``trial.keyword_links``, ``tkg:keywordLink``), unless a condition is linked
+          to that concept already. Keyword links are kept apart from condition links.
+
     Interventions
         * Registry MeSH terms attach like condition terms.
         * Drug-like interventions: the name and each other name, with dosage-form,
@@ -319,9 +326,11 @@ class Linker:
 
     def _link_keywords(self, trial: Trial) -> None:
         """Trial-level links from the sponsor's keywords: a keyword whose whole text,
-        normalised, is a MeSH disease name or entry term. Only for trials without
-        registry condition terms (the registry derives those from the conditions and
-        the keywords), and only for concepts no condition is linked to already."""
+        normalised, is a MeSH disease name or entry term, other than a disease attribute
+        ("Disease Progression", "Chronic Disease": they describe the trial's disease, not
+        name one). Only for trials without registry condition terms (where the registry
+        indexed the trial, its terms stand), and only for concepts no condition is linked
+        to already."""
         trial.keyword_links = []
         if trial.condition_mesh or trial.condition_mesh_names:
             return
@@ -329,7 +338,7 @@ class Linker:
         for keyword in trial.keywords:
             self.stats["keywords"] += 1
             hit = self.index.match_whole(keyword, CONDITION_DOMAINS).get("MESH")
-            if hit is None or hit.concept.iri in on_conditions:
+            if hit is None or hit.concept.iri in on_conditions or _attribute(hit):
                 continue
             _add(trial.keyword_links, self._hit_link(hit))
             self.stats["keywords linked"] += 1
