@@ -441,11 +441,18 @@ def mini() -> Linker:
 
 
 def test_keywords_link_at_trial_level(mini: Linker) -> None:
-    keywords = ["Systemic Lupus Erythematosus", "psoriasis", "Immunologic Diseases", "stem cells"]
+    keywords = [
+        "Systemic Lupus Erythematosus",
+        "psoriasis",
+        "Immunologic Diseases",
+        "Libman-Sacks Disease",
+        "stem cells",
+    ]
     t = trial(["Psoriasis"], keywords=keywords)
     mini.link(t)
     assert ids(t.conditions[0].links) == {"D011565"}
-    # psoriasis is a condition's link already; "stem cells" names no disease
+    # psoriasis is a condition's link already; Libman-Sacks Disease is lupus again (one
+    # link per concept); "stem cells" names no disease
     assert [(ids([k]), k.method, k.matched) for k in t.keyword_links] == [
         ({"D008180"}, LinkMethod.EXACT, "Lupus Erythematosus, Systemic"),
         ({"D007154"}, LinkMethod.SYNONYM, "Immunologic Diseases"),

@@ -340,7 +340,7 @@ class Linker:
             hit = self.index.match_whole(keyword, CONDITION_DOMAINS).get("MESH")
             if hit is None or hit.concept.iri in on_conditions or _attribute(hit):
                 continue
-            _add(trial.keyword_links, self._hit_link(hit))
+            _add(trial.keyword_links, self._hit_link(hit), by_iri=True)
             self.stats["keywords linked"] += 1
 
     def condition_text(self, name: str) -> _ConditionText:
