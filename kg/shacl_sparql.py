@@ -639,9 +639,13 @@ def property_queries(ps: PropertyShape, subclasses: bool) -> list[tuple[str, str
 def sparql_query(sc: SparqlConstraint, subclasses: bool) -> str:
     """The constraint's query over all graphs: ``$this`` bound by the target pattern
     inlined at the start of the WHERE group, which is matched inside ``GRAPH ?shaclGraph``."""
+    return f"{sc.prefixes}\n{_sparql_select(sc, subclasses)}"
+
+
+def _sparql_select(sc: SparqlConstraint, subclasses: bool) -> str:
     head = _SELECT.sub(lambda m: m.group(0) + f"?{_G} ", sc.head, count=1)
     target = _target(sc.targets, subclasses)
-    return f"{sc.prefixes}\n{head}WHERE {{ GRAPH ?{_G} {{ {target} .\n{sc.body}\n}} }}"
+    return f"{head}WHERE {{ GRAPH ?{_G} {{ {target} .\n{sc.body}\n}} }}"
 
 
 def has_subclass_statements(store: ox.Store) -> bool:
@@ -659,6 +663,74 @@ def _substitute(message: str, bindings: dict[str, ox.Term | None]) -> str:
     return _MSG_VAR.sub(repl, message)
 
 
+Handler = Callable[[ox.QuerySolution, list[RawResult]], None]
+
+
+def _property_handler(ps: PropertyShape, kind: str) -> Handler:
+    message = " ".join(ps.messages)
+
+    def handle(sol: ox.QuerySolution, out: list[RawResult]) -> None:
+        g, focus = sol[_G], sol["this"]
+        if kind == "values":
+            value = sol["value"]
+            for i, c in enumerate(ps.checks):
+                ok = sol[f"ok{i}"]
+                if ok is not None and ok.value == "true":
+                    continue
+                if c.python is not None and c.python(value):
+                    continue
+                msg = message or _generic_message(c.component, ps.path, value)
+                out.append(RawResult(g.value, ps.severity, ps.shape, focus, ps.path, value, c.component, msg))
+        else:
+            comp = SH + ("MinCountConstraintComponent" if kind == "min" else "MaxCountConstraintComponent")
+            msg = message or _generic_message(comp, ps.path, None)
+            out.append(RawResult(g.value, ps.severity, ps.shape, focus, ps.path, None, comp, msg))
+
+    return handle
+
+
+def _sparql_handler(sc: SparqlConstraint) -> Handler:
+    seen: set[tuple[str, ...]] = set()  # pySHACL reports each distinct solution once
+
+    def handle(sol: ox.QuerySolution, out: list[RawResult]) -> None:
+        g, focus = sol[_G], sol["this"]
+        path = sol["path"] if sc.projects_path else None
+        value = sol["value"] if sc.projects_value else None
+        extra = {v: sol[v] for v in sc.extra_vars}
+        key = (g.value, str(focus), str(path), str(value), *(str(extra[v]) for v in sc.extra_vars))
+        if key in seen:
+            return
+        seen.add(key)
+        if value is None:
+            value = focus  # a node shape's result without ?value reports its focus node
+        bindings = {"this": focus, "path": path, "value": value, **extra}
+        msgs = sorted(set(sc.messages) | {_substitute(m, bindings) for m in sc.constraint_messages})
+        out.append(
+            RawResult(
+                g.value,
+                sc.severity,
+                sc.shape,
+                focus,
+                path.value if isinstance(path, ox.NamedNode) else None,
+                value,
+                SH + "SPARQLConstraintComponent",
+                " ".join(msgs) or _generic_message(SH + "SPARQLConstraintComponent", None, value),
+            )
+        )
+
+    return handle
+
+
+def _plans(shapes: CompiledShapes) -> list[tuple[str, str, Handler]]:
+    """``(prefixes, select, handler)`` for every query of the compiled shapes."""
+    sub = shapes.subclasses
+    plans = [
+        ("", q, _property_handler(ps, kind)) for ps in shapes.properties for kind, q in property_queries(ps, sub)
+    ]
+    plans += [(sc.prefixes, _sparql_select(sc, sub), _sparql_handler(sc)) for sc in shapes.sparql]
+    return plans
+
+
 def run(
     store: ox.Store,
     graphs: Iterable[str] | None = None,
@@ -671,74 +743,12 @@ def run(
     if shapes is None:
         shapes = default_shapes(has_subclass_statements(store))
     wanted = set(graphs) if graphs is not None else None
-    sub = shapes.subclasses
     out: list[RawResult] = []
-
-    def keep(g: ox.Term) -> bool:
-        return isinstance(g, ox.NamedNode) and (wanted is None or g.value in wanted)
-
-    for ps in shapes.properties:
-        message = " ".join(ps.messages)
-        for kind, query in property_queries(ps, sub):
-            for sol in store.query(query):  # type: ignore[union-attr]
-                g = sol[_G]
-                if not keep(g):
-                    continue
-                focus = sol["this"]
-                if kind == "values":
-                    value = sol["value"]
-                    for i, c in enumerate(ps.checks):
-                        ok = sol[f"ok{i}"]
-                        if ok is not None and ok.value == "true":
-                            continue
-                        if c.python is not None and c.python(value):
-                            continue
-                        out.append(
-                            RawResult(
-                                g.value, ps.severity, ps.shape, focus, ps.path, value, c.component,
-                                message or _generic_message(c.component, ps.path, value),
-                            )
-                        )
-                else:
-                    comp = SH + ("MinCountConstraintComponent" if kind == "min" else "MaxCountConstraintComponent")
-                    out.append(
-                        RawResult(
-                            g.value, ps.severity, ps.shape, focus, ps.path, None, comp,
-                            message or _generic_message(comp, ps.path, None),
-                        )
-                    )
-            if on_query is not None:
-                on_query()
-    for sc in shapes.sparql:
-        seen: set[tuple[str, ...]] = set()
-        for sol in store.query(sparql_query(sc, sub)):  # type: ignore[union-attr]
+    for prefixes, select, handle in _plans(shapes):
+        for sol in store.query(f"{prefixes}\n{select}" if prefixes else select):  # type: ignore[union-attr]
             g = sol[_G]
-            if not keep(g):
-                continue
-            focus = sol["this"]
-            path = sol["path"] if sc.projects_path else None
-            value = sol["value"] if sc.projects_value else None
-            extra = {v: sol[v] for v in sc.extra_vars}
-            key = (g.value, str(focus), str(path), str(value), *(str(extra[v]) for v in sc.extra_vars))
-            if key in seen:
-                continue
-            seen.add(key)
-            if value is None:
-                value = focus  # a node shape's result without ?value reports its focus node
-            bindings = {"this": focus, "path": path, "value": value, **extra}
-            msgs = sorted(set(sc.messages) | {_substitute(m, bindings) for m in sc.constraint_messages})
-            out.append(
-                RawResult(
-                    g.value,
-                    sc.severity,
-                    sc.shape,
-                    focus,
-                    path.value if isinstance(path, ox.NamedNode) else None,
-                    value,
-                    SH + "SPARQLConstraintComponent",
-                    " ".join(msgs) or _generic_message(SH + "SPARQLConstraintComponent", None, value),
-                )
-            )
+            if isinstance(g, ox.NamedNode) and (wanted is None or g.value in wanted):
+                handle(sol, out)
         if on_query is not None:
             on_query()
     return out
