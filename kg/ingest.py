@@ -167,9 +167,11 @@ def _mapped(files: Iterable[SourceFile | ParseError], job: _Job, workers: int) -
         return
     # "spawn", not "fork": the parent holds the store's threads (and, under test
     # runners, others), and forking a threaded process can deadlock the child.
-    # At most ``window`` files are in flight, so memory stays bounded whatever
-    # the corpus size; results come back in input order.
-    window = workers * 4
+    # At most ``window`` files are in flight (one running and one queued per
+    # worker), so memory stays bounded whatever the corpus size: a file can be an
+    # API page or a download of 1,000 studies, whose mapped graphs are about 80 MB,
+    # and every file in flight may hold its results. Results come back in input order.
+    window = workers * 2
     pending: deque[Future[list[MappedTrial | ParseError]]] = deque()
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(job,)) as pool:
