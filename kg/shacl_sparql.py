@@ -51,6 +51,9 @@ from kg import resources
 from kg import terms as T
 from kg.errors import TrialKGError
 
+#: an RDF term as pyoxigraph gives it
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+
 SH = T.SH_NS
 _RDF_TYPE = T.RDF_NS + "type"
 _RDF_FIRST = T.RDF_NS + "first"
@@ -83,14 +86,14 @@ class ValueCheck:
 
     component: str
     sparql: Callable[[str], str]
-    python: Callable[[ox.Term], bool] | None
+    python: Callable[[Term], bool] | None
 
 
 def _iri(v: str) -> str:
     return f"<{v}>"
 
 
-def _sparql_term(t: ox.Term) -> str:
+def _sparql_term(t: Term) -> str:
     return str(t)
 
 
@@ -154,7 +157,7 @@ def _datatype_check(dt: str) -> ValueCheck:
             lexical = "false"
         return f"(isLiteral(?{v}) && DATATYPE(?{v}) = {_iri(dt)} && {lexical})"
 
-    def python(t: ox.Term) -> bool:
+    def python(t: Term) -> bool:
         return isinstance(t, ox.Literal) and t.datatype.value == dt and lexical_ok(t.value, dt)
 
     return ValueCheck(SH + "DatatypeConstraintComponent", sparql, python)
@@ -174,24 +177,22 @@ def _node_kind_check(kind: str, shape: str) -> ValueCheck:
     if kind not in _NODE_KINDS:
         raise UnsupportedShapeError(f"{shape}: sh:nodeKind {kind} is not a SHACL node kind")
     expr, types = _NODE_KINDS[kind]
-    return ValueCheck(
-        SH + "NodeKindConstraintComponent", lambda v: expr.format(v=v), lambda t: isinstance(t, types)
-    )
+    return ValueCheck(SH + "NodeKindConstraintComponent", lambda v: expr.format(v=v), lambda t: isinstance(t, types))
 
 
-def _in_check(members: list[ox.Term]) -> ValueCheck:
+def _in_check(members: list[Term]) -> ValueCheck:
     def sparql(v: str) -> str:
         if not members:
             return "false"
         return "(" + " || ".join(f"sameTerm(?{v}, {_sparql_term(m)})" for m in members) + ")"
 
-    def python(t: ox.Term) -> bool:
+    def python(t: Term) -> bool:
         return any(_same_term(t, m) for m in members)
 
     return ValueCheck(SH + "InConstraintComponent", sparql, python)
 
 
-def _same_term(a: ox.Term, b: ox.Term) -> bool:
+def _same_term(a: Term, b: Term) -> bool:
     return type(a) is type(b) and str(a) == str(b)
 
 
@@ -210,7 +211,7 @@ def _pattern_check(pattern: str) -> ValueCheck:
     def sparql(v: str) -> str:
         return f'(!isBlank(?{v}) && REGEX(STR(?{v}), "{quoted}"))'
 
-    def python(t: ox.Term) -> bool:
+    def python(t: Term) -> bool:
         # pySHACL: re.search on the node's text; a blank node never matches
         return not isinstance(t, ox.BlankNode) and rx.search(t.value) is not None
 
@@ -226,9 +227,11 @@ def _min_inclusive_check(bound: ox.Literal, shape: str) -> ValueCheck:
     def sparql(v: str) -> str:
         return f"(isNumeric(?{v}) && ?{v} >= {_sparql_term(bound)})"
 
-    def python(t: ox.Term) -> bool:
+    def python(t: Term) -> bool:
         # only a well-formed number compares with a number (pySHACL: rdflib's value comparison)
-        if not isinstance(t, ox.Literal) or t.datatype.value not in numeric or not lexical_ok(t.value, t.datatype.value):
+        if not isinstance(t, ox.Literal) or t.datatype.value not in numeric:
+            return False
+        if not lexical_ok(t.value, t.datatype.value):
             return False
         try:
             return Decimal(t.value.strip()) >= limit
@@ -247,7 +250,7 @@ def _or_check(members: list[list[ValueCheck]], shape: str) -> ValueCheck:
     def sparql(v: str) -> str:
         return "(" + " || ".join("(" + " && ".join(["true"] + [c.sparql(v) for c in m]) + ")" for m in members) + ")"
 
-    def python(t: ox.Term) -> bool:
+    def python(t: Term) -> bool:
         return any(all(c.python(t) for c in m if c.python is not None) for m in members)
 
     return ValueCheck(SH + "OrConstraintComponent", sparql, python)
@@ -302,9 +305,9 @@ class RawResult:
     graph: str
     severity: str
     source_shape: str
-    focus: ox.Term
+    focus: Term
     path: str | None
-    value: ox.Term | None
+    value: Term | None
     component: str
     message: str
 
@@ -315,25 +318,25 @@ class _Shapes:
     def __init__(self, store: ox.Store) -> None:
         self.store = store
 
-    def objects(self, s: ox.Term, p: str) -> list[ox.Term]:
-        return [q.object for q in self.store.quads_for_pattern(s, ox.NamedNode(p), None)]  # type: ignore[arg-type]
+    def objects(self, s: Term, p: str) -> list[Term]:
+        return [_plain(q.object) for q in self.store.quads_for_pattern(s, ox.NamedNode(p), None)]  # type: ignore[arg-type]
 
-    def one(self, s: ox.Term, p: str) -> ox.Term | None:
+    def one(self, s: Term, p: str) -> Term | None:
         vals = self.objects(s, p)
         if len(vals) > 1:
             raise UnsupportedShapeError(f"{name(s)} has several values for <{p}>")
         return vals[0] if vals else None
 
-    def subjects(self, p: str, o: ox.Term | None = None) -> list[ox.Term]:
+    def subjects(self, p: str, o: Term | None = None) -> list[Term]:
         return sorted(
-            {q.subject for q in self.store.quads_for_pattern(None, ox.NamedNode(p), o)},  # type: ignore[arg-type]
+            {_plain(q.subject) for q in self.store.quads_for_pattern(None, ox.NamedNode(p), o)},
             key=str,
         )
 
-    def predicates(self, s: ox.Term) -> set[str]:
+    def predicates(self, s: Term) -> set[str]:
         return {q.predicate.value for q in self.store.quads_for_pattern(s, None, None)}  # type: ignore[arg-type]
 
-    def items(self, head: ox.Term) -> list[ox.Term]:
+    def items(self, head: Term) -> list[Term]:
         out = []
         node = head
         while not (isinstance(node, ox.NamedNode) and node.value == _RDF_NIL):
@@ -346,20 +349,26 @@ class _Shapes:
         return out
 
 
-def name(node: ox.Term) -> str:
+def _plain(t: Term | ox.Triple) -> Term:
+    if isinstance(t, ox.Triple):
+        raise UnsupportedShapeError(f"a quoted triple in the shapes graph ({t}) is not implemented")
+    return t
+
+
+def name(node: Term) -> str:
     return f"_:{node.value}" if isinstance(node, ox.BlankNode) else node.value
 
 
 _NON_VALIDATING = {SH + p for p in ("name", "description", "order", "group", "defaultValue")}
 _NODE_SHAPE_PREDICATES = {SH + p for p in ("targetClass", "property", "sparql", "severity", "message", "deactivated")}
 _VALUE_PREDICATES = {SH + p for p in ("datatype", "nodeKind", "in", "class", "pattern", "minInclusive", "or")}
-_PROPERTY_SHAPE_PREDICATES = (
-    {SH + p for p in ("path", "severity", "message", "minCount", "maxCount", "deactivated")} | _VALUE_PREDICATES
-)
+_PROPERTY_SHAPE_PREDICATES = {
+    SH + p for p in ("path", "severity", "message", "minCount", "maxCount", "deactivated")
+} | _VALUE_PREDICATES
 _SPARQL_PREDICATES = {SH + p for p in ("select", "prefixes", "message", "deactivated")}
 
 
-def _check_predicates(sg: _Shapes, node: ox.Term, allowed: set[str], what: str) -> None:
+def _check_predicates(sg: _Shapes, node: Term, allowed: set[str], what: str) -> None:
     for p in sorted(sg.predicates(node)):
         if p.startswith(SH) and p not in allowed and p not in _NON_VALIDATING:
             raise UnsupportedShapeError(
@@ -368,21 +377,21 @@ def _check_predicates(sg: _Shapes, node: ox.Term, allowed: set[str], what: str) 
             )
 
 
-def _deactivated(sg: _Shapes, node: ox.Term) -> bool:
+def _deactivated(sg: _Shapes, node: Term) -> bool:
     d = sg.one(node, SH + "deactivated")
     return isinstance(d, ox.Literal) and d.value == "true"
 
 
-def _messages(sg: _Shapes, node: ox.Term) -> list[str]:
+def _messages(sg: _Shapes, node: Term) -> list[str]:
     return sorted(m.value for m in sg.objects(node, SH + "message"))
 
 
-def _severity(sg: _Shapes, node: ox.Term) -> str:
+def _severity(sg: _Shapes, node: Term) -> str:
     sev = sg.one(node, SH + "severity")
     return sev.value if sev is not None else SH + "Violation"
 
 
-def _int(sg: _Shapes, node: ox.Term, p: str) -> int | None:
+def _int(sg: _Shapes, node: Term, p: str) -> int | None:
     v = sg.one(node, p)
     if v is None:
         return None
@@ -391,7 +400,7 @@ def _int(sg: _Shapes, node: ox.Term, p: str) -> int | None:
     return int(v.value)
 
 
-def _value_checks(sg: _Shapes, node: ox.Term, subclasses: bool) -> list[ValueCheck]:
+def _value_checks(sg: _Shapes, node: Term, subclasses: bool) -> list[ValueCheck]:
     where = name(node)
     checks: list[ValueCheck] = []
     for dt in sg.objects(node, SH + "datatype"):
@@ -461,7 +470,7 @@ def _projected(head: str) -> list[str]:
     return re.findall(r"[?$]([A-Za-z_][A-Za-z0-9_]*)", _SELECT.sub("", head))
 
 
-def _compile_sparql(sg: _Shapes, shape: ox.Term, c: ox.Term, targets: list[str]) -> SparqlConstraint:
+def _compile_sparql(sg: _Shapes, shape: Term, c: Term, targets: list[str]) -> SparqlConstraint:
     where = name(shape)
     _check_predicates(sg, c, _SPARQL_PREDICATES, "the SPARQL constraint of")
     select = sg.one(c, SH + "select")
@@ -518,10 +527,11 @@ def compile_shapes(store: ox.Store, *, subclasses: bool = False) -> CompiledShap
     node_shapes = set(sg.subjects(_RDF_TYPE, ox.NamedNode(SH + "NodeShape")))
     for p in (SH + "targetClass", SH + "targetNode", SH + "targetSubjectsOf", SH + "targetObjectsOf", SH + "sparql"):
         node_shapes |= set(sg.subjects(p))
-    in_or = {m for head in (q.object for q in store.quads_for_pattern(None, ox.NamedNode(SH + "or"), None)) for m in sg.items(head)}
-    owners: dict[ox.Term, list[ox.Term]] = {}
+    or_lists = [_plain(q.object) for q in store.quads_for_pattern(None, ox.NamedNode(SH + "or"), None)]
+    in_or = {member for head in or_lists for member in sg.items(head)}
+    owners: dict[Term, list[Term]] = {}
     for q in store.quads_for_pattern(None, ox.NamedNode(SH + "property"), None):
-        owners.setdefault(q.object, []).append(q.subject)
+        owners.setdefault(_plain(q.object), []).append(_plain(q.subject))
     for ps in set(sg.subjects(SH + "path")) | set(owners):
         if ps in in_or:
             continue
@@ -585,7 +595,7 @@ def _target(targets: list[str], subclasses: bool) -> str:
     return " UNION ".join(f"{{ ?this {typ} {_iri(c)} }}" for c in targets)
 
 
-def _generic_message(component: str, path: str | None, value: ox.Term | None) -> str:
+def _generic_message(component: str, path: str | None, value: Term | None) -> str:
     what = short_component(component)
     where = f" on <{path}>" if path else ""
     return f"{what} not satisfied{where}" + (f" by {value}" if value is not None else "")
@@ -614,7 +624,10 @@ def property_queries(ps: PropertyShape, subclasses: bool) -> list[tuple[str, str
         )
     if ps.min_count is not None and ps.min_count > 0:
         if ps.min_count == 1:
-            q = f"SELECT DISTINCT ?{_G} ?this WHERE {{ GRAPH ?{_G} {{ {target} FILTER NOT EXISTS {{ ?this {p} ?v }} }} }}"
+            q = (
+                f"SELECT DISTINCT ?{_G} ?this WHERE {{ GRAPH ?{_G} {{ {target} "
+                f"FILTER NOT EXISTS {{ ?this {p} ?v }} }} }}"
+            )
         else:
             q = (
                 f"SELECT ?{_G} ?this WHERE {{ GRAPH ?{_G} {{ {target} OPTIONAL {{ ?this {p} ?v }} }} }} "
@@ -655,7 +668,7 @@ def has_subclass_statements(store: ox.Store) -> bool:
 _MSG_VAR = re.compile(r"\{[?$]([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-def _substitute(message: str, bindings: dict[str, ox.Term | None]) -> str:
+def _substitute(message: str, bindings: dict[str, Term | None]) -> str:
     def repl(m: re.Match[str]) -> str:
         t = bindings.get(m.group(1))
         return m.group(0) if t is None else t.value
@@ -724,9 +737,7 @@ def _sparql_handler(sc: SparqlConstraint) -> Handler:
 def _plans(shapes: CompiledShapes) -> list[tuple[str, str, Handler]]:
     """``(prefixes, select, handler)`` for every query of the compiled shapes."""
     sub = shapes.subclasses
-    plans = [
-        ("", q, _property_handler(ps, kind)) for ps in shapes.properties for kind, q in property_queries(ps, sub)
-    ]
+    plans = [("", q, _property_handler(ps, kind)) for ps in shapes.properties for kind, q in property_queries(ps, sub)]
     plans += [(sc.prefixes, _sparql_select(sc, sub), _sparql_handler(sc)) for sc in shapes.sparql]
     return plans
 

@@ -29,7 +29,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from functools import cache
 from typing import Any, ClassVar
@@ -204,7 +204,7 @@ class ValidationReport:
             "schema": T.SCHEMA_NS,
             "prov": T.PROV_NS,
         }
-        return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes).decode("utf-8")
+        return bytes(ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes) or b"").decode("utf-8")
 
 
 #: The namespace of the shapes' own IRIs (only used to shorten them in output).
@@ -427,7 +427,7 @@ def validate_trial(
 # The SPARQL engine's results as ValidationResult objects
 
 
-def _nt(term: ox.Term) -> str:
+def _nt(term: shacl_sparql.Term) -> str:
     """N-Triples syntax, simple literals with their xsd:string datatype (as :func:`_n3`)."""
     if isinstance(term, ox.Literal) and not term.language and term.datatype.value == _XSD_STRING:
         return f"{term}^^<{_XSD_STRING}>"
@@ -496,16 +496,15 @@ def _rewrites_literals(store: ox.Store, triples: list[ox.Triple | ox.Quad]) -> b
 
 
 def _graph_ntriples(ts: TrialStore, graph: str) -> bytes:
-    return ox.serialize(
-        [ox.Triple(q.subject, q.predicate, q.object) for q in ts.graph_quads(graph)], format=ox.RdfFormat.N_TRIPLES
-    )
+    triples = [ox.Triple(q.subject, q.predicate, q.object) for q in ts.graph_quads(graph)]
+    return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
 
 
 def _validate_chunk(chunk: list[tuple[str, str, bytes]]) -> list[ValidationReport]:
     out = []
     for nct, graph, data in chunk:
-        triples = ox.parse(data, format=ox.RdfFormat.N_TRIPLES) if data else []
-        out.append(validate_triples(triples, graph=graph, nct_id=nct))
+        triples: Iterable[ox.Triple | ox.Quad] = ox.parse(data, format=ox.RdfFormat.N_TRIPLES) if data else []
+        out.append(validate_triples(triples, graph=graph, nct_id=nct, engine=Engine.PYSHACL))
     return out
 
 
@@ -595,7 +594,8 @@ def validate_named_graphs(
     else:
         report = ValidationReport()
         for g, nct in graphs.items():
-            triples = [ox.Triple(q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None, ox.NamedNode(g))]
+            quads = store.quads_for_pattern(None, None, None, ox.NamedNode(g))
+            triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
             report.results.extend(validate_triples(triples, graph=g, nct_id=nct, engine=Engine.PYSHACL).results)
     report.graphs = list(graphs)
     report.trials = sorted({n for n in graphs.values() if n})
@@ -616,7 +616,14 @@ def validate_merged(
     the focus node IRI and no graph."""
     graphs = ts.trial_graphs(nct_ids)
     triples = (ox.Triple(q.subject, q.predicate, q.object) for _, g in graphs for q in ts.graph_quads(g))
-    rep = validate_triples(triples, engine=engine)
+    if Engine(engine) is Engine.SPARQL:
+        # read from the store, so already as the store writes them: no literal to compare
+        merged = ox.Store()
+        merged.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, _DATA_GRAPH) for t in triples)
+        rep = validate_named_graphs(merged, {_DATA_GRAPH.value: None}, engine=engine)
+        rep.results = [replace(r, graph=None) for r in rep.results]
+    else:
+        rep = validate_triples(triples, engine=engine)
     rep.trials = sorted({nct for nct, _ in graphs})
     rep.graphs = [g for _, g in graphs]
     return rep

@@ -39,6 +39,8 @@ from tests.maximal import NCT, maximal_trial
 
 DEFECTS = json.loads((FIXTURES / "validation" / "source_defects.json").read_text(encoding="utf-8"))["defects"]
 PINNED = MappingOptions(ingest_time="2024-01-01T00:00:00Z")
+
+
 @pytest.fixture(scope="module")
 def corpus_report(corpus_store):  # type: ignore[no-untyped-def]
     ts, _ = corpus_store

@@ -37,9 +37,7 @@ def validate(
     store: StoreOption = None,
     workers: Annotated[
         int | None,
-        typer.Option(
-            "--workers", "-w", min=1, help="pyshacl engine: worker processes (default: one per usable core)."
-        ),
+        typer.Option("--workers", "-w", min=1, help="pyshacl engine: worker processes (default: one per usable core)."),
     ] = None,
     engine: EngineOption = None,
 ) -> None:
