@@ -72,8 +72,20 @@ def _odd_literals() -> list[tuple[str, str, str, ox.Literal]]:
     return odd
 
 
+def _conforming_graphs() -> list[tuple[str, Quads]]:
+    """The graphs that tests/test_shapes.py expects to conform."""
+    dates = _base()
+    SET(typed("2024-06", "gYearMonth"))(dates, iri(NODES["trial"]), tkg("startDate"))
+    SET(typed("2024", "gYear"))(dates, iri(NODES["trial"]), tkg("completionDate"))
+    arm = _base()
+    arm2 = iri(NODES["arm2"])
+    arm -= {t for t in arm if t.subject == arm2 and t.predicate == tkg("armIntervention")}
+    SET(tkg("ArmType_NO_INTERVENTION"))(arm, arm2, tkg("armType"))
+    return [("base", _base()), ("dates-in-order", dates), ("no-intervention-arm", arm)]
+
+
 def _case_graphs() -> list[tuple[str, Quads]]:
-    graphs = [("base", _base())]
+    graphs = _conforming_graphs()
     for c in CASES:
         quads = _base()
         c.mutate(quads, iri(NODES[c.focus]), p(c.path))
