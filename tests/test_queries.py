@@ -733,8 +733,10 @@ def test_files_run_as_they_are_with_default_parameters(fixture_world: World) -> 
 
 def test_docs_list_every_query() -> None:
     docs = (ROOT / "docs" / "queries.md").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for q in Q.list_queries():
         assert f"`{q.name}`" in docs, q.name
+        assert f"| `{q.name}` |" in readme, f"{q.name} is not in the README's catalogue table"
 
 
 # --------------------------------------------------------------------------
