@@ -661,8 +661,12 @@ def _sparql_select(sc: SparqlConstraint, subclasses: bool) -> str:
     return f"{head}WHERE {{ GRAPH ?{_G} {{ {target} .\n{sc.body}\n}} }}"
 
 
-def has_subclass_statements(store: ox.Store) -> bool:
-    return bool(store.query(f"ASK {{ GRAPH ?g {{ ?a <{_RDFS_SUBCLASS}> ?b }} }}"))
+def has_subclass_statements(store: ox.Store, graphs: Iterable[str] | None = None) -> bool:
+    """Whether any of ``graphs`` (default: any named graph) states ``rdfs:subClassOf``
+    (vocabulary graphs of the same store may; trial graphs do not)."""
+    query = f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?a <{_RDFS_SUBCLASS}> ?b }} }}"
+    found = {sol["g"].value for sol in store.query(query)}  # type: ignore[union-attr]
+    return bool(found if graphs is None else found & set(graphs))
 
 
 _MSG_VAR = re.compile(r"\{[?$]([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -751,9 +755,9 @@ def run(
 ) -> list[RawResult]:
     """Validate the named graphs of ``store`` (each on its own): the results for
     ``graphs`` (default: every named graph), in no particular order."""
-    if shapes is None:
-        shapes = default_shapes(has_subclass_statements(store))
     wanted = set(graphs) if graphs is not None else None
+    if shapes is None:
+        shapes = default_shapes(has_subclass_statements(store, wanted))
     out: list[RawResult] = []
     for prefixes, select, handle in _plans(shapes):
         for sol in store.query(f"{prefixes}\n{select}" if prefixes else select):  # type: ignore[union-attr]

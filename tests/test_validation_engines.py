@@ -223,6 +223,7 @@ def test_subclass_statements_widen_targets_and_classes() -> None:
     store = ox.Store()
     store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode("urn:g")) for t in quads)
     assert shacl_sparql.has_subclass_statements(store)
+    assert not shacl_sparql.has_subclass_statements(store, ["urn:another-graph"])
     reference = validate_named_graphs(store, {"urn:g": None}, engine=Engine.PYSHACL)
     fast = validate_named_graphs(store, {"urn:g": None}, engine=Engine.SPARQL)
     assert {(r.focus_node, r.source_shape.rsplit("#", 1)[-1]) for r in reference.results} >= {
