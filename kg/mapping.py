@@ -158,7 +158,7 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
     # -- sponsor, collaborators, oversight
     for prop, orgs in ((T.leadSponsor, [trial.sponsor] if trial.sponsor else []), (T.collaborator, trial.collaborators)):
         for org in orgs:
-            o = T.organization_iri(org.name)
+            o = T.organization_iri(trial.nct_id, org.name)
             add(Quad(t, prop, o, g))
             add(Quad(o, T.RDF_TYPE, T.Organization, g))
             add(Quad(o, T.name, Literal(org.name), g))

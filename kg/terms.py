@@ -335,8 +335,12 @@ def trial_iri(nct_id: str) -> NamedNode:
     return NamedNode(f"{DATA_NS}trial/{nct_id}")
 
 
-def organization_iri(name: str) -> NamedNode:
-    return NamedNode(f"{DATA_NS}organization/{slug(name)}")
+def organization_iri(nct_id: str, name: str) -> NamedNode:
+    """An organisation as one trial's sources name it: ``.../trial/<NCT>/organization/<slug>``.
+    Scoped to the trial, like its arms and conditions, because what a source says of it
+    (its agency class) changes over time: a node shared across trials would collect the
+    classes of every source. Queries group organisations by the slug (the normalised name)."""
+    return NamedNode(f"{DATA_NS}trial/{nct_id}/organization/{slug(name)}")
 
 
 def graph_iri(nct_id: str, source_format: str, file: str) -> NamedNode:

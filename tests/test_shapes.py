@@ -34,7 +34,7 @@ NODES = {
     "trial": B,
     "source": GRAPH.value,
     "secid": f"{B}/secondary-id/1",
-    "sponsor": f"{T.DATA_NS}organization/example-university-hospital",
+    "sponsor": f"{B}/organization/example-university-hospital",
     "rp": f"{B}/responsible-party",
     "cond": f"{B}/condition/psoriasis",
     "cond2": f"{B}/condition/mesenchymal-stem-cells",
@@ -277,7 +277,7 @@ case(
     "Trial-leadSponsor/max",
     "trial",
     "leadSponsor",
-    ADD(iri(f"{T.DATA_NS}organization/example-cell-therapeutics-inc")),
+    ADD(iri(f"{B}/organization/example-cell-therapeutics-inc")),
     one("Trial-leadSponsor", V, "MaxCount"),
 )
 class_prop("Trial-leadSponsor", "trial", "leadSponsor")
