@@ -452,6 +452,7 @@ string_prop("ResponsibleParty-title", "rp", "investigatorTitle")
 string_prop("ResponsibleParty-affiliation", "rp", "affiliation")
 
 string_prop("Condition-name", "cond", "name", required=True)
+string_prop("Condition-nameKey", "cond", "nameKey", required=True)
 string_prop("Condition-verbatim", "cond", "verbatim")
 bool_prop("Condition-splitUncertain", "cond", "splitUncertain", True)
 bool_prop("Condition-isCellType", "cond2", "isCellType", True)
@@ -474,6 +475,7 @@ case("Condition-hasLink/class", "cond", "hasLink", ADD(NOWHERE), one("Condition-
 case("Trial-keywordLink/class", "trial", "keywordLink", ADD(NOWHERE), one("Trial-keywordLink", V, "Class", NOWHERE))
 
 string_prop("Intervention-name", "iv", "name", required=True)
+string_prop("Intervention-nameKey", "iv", "nameKey", required=True, single=False)
 enum_prop("Intervention-type", "iv", "interventionType", "InterventionType", "DRUG")
 case("Intervention-type-missing/min", "iv", "interventionType", DROP, one("Intervention-type-missing", W, "MinCount"))
 string_prop("Intervention-description", "iv", "description")
