@@ -33,6 +33,8 @@ def store_stats(ts: TrialStore) -> dict[str, Any]:
         ts,
         f"SELECT (COUNT(DISTINCT ?i) AS ?n) WHERE {{ ?t <{T.intervention.value}> ?i . ?i <{T.linkedConcept.value}> ?x }}",
     )
+    keyword_links = _count(ts, f"SELECT (COUNT(*) AS ?n) WHERE {{ ?t <{T.keywordLink.value}> ?l }}")
+    keyword_trials = _count(ts, f"SELECT (COUNT(DISTINCT ?t) AS ?n) WHERE {{ ?t <{T.keywordLink.value}> ?l }}")
     return {
         "trials": len(trials),
         "trial graphs": len(graphs),
@@ -46,4 +48,6 @@ def store_stats(ts: TrialStore) -> dict[str, Any]:
         "interventions": interventions,
         "interventions linked": iv_linked,
         "interventions unlinked": interventions - iv_linked,
+        "keyword links": keyword_links,
+        "trials with keyword links": keyword_trials,
     }

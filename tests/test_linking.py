@@ -21,6 +21,7 @@ from kg.linking.normalise import located_words, unordered_key, words
 from kg.mapping import MappingOptions, trial_quads
 from kg.model import Arm, Condition, Intervention, Link, MeshTerm, Source, Trial
 from kg.readback import show
+from kg.statistics import store_stats
 from kg.sources import SNIFF_BYTES, detect
 from kg.store import TrialStore
 from kg.vocab import import_paths
@@ -493,6 +494,9 @@ def test_keyword_links_in_the_graph_and_in_show(mini: Linker) -> None:
     text = trial_text(rec)
     assert "Keyword links (made from keywords, not from a condition):" in text
     assert "  - Lupus Erythematosus, Systemic  -> mesh:D008180 (EXACT)" in text
+    counts = store_stats(ts)
+    assert (counts["keyword links"], counts["trials with keyword links"]) == (1, 1)
+    assert (counts["conditions"], counts["conditions linked"]) == (1, 1)
 
 
 def test_normalisation_rules() -> None:
