@@ -8,7 +8,6 @@ record's from the corpus file read here with ``json``; nothing is computed by tr
 
 from __future__ import annotations
 
-import datetime
 import json
 from pathlib import Path
 from typing import Any
@@ -17,30 +16,12 @@ import pytest
 from typer.testing import CliRunner
 
 from kg.cli import app
+from tests import ctgov_display as display
 from tests.conftest import EXAMPLES, FIXTURES
 
 SEEDS = json.loads((FIXTURES / "seeds_expected.json").read_text(encoding="utf-8"))
-CLASSIC_STATUS = {
-    "Unknown status": "UNKNOWN",
-    "Enrolling by invitation": "ENROLLING_BY_INVITATION",
-    "Completed": "COMPLETED",
-    "Recruiting": "RECRUITING",
-    "Active, not recruiting": "ACTIVE_NOT_RECRUITING",
-    "Not yet recruiting": "NOT_YET_RECRUITING",
-}
-CLASSIC_PHASE = {"Phase 1": "PHASE1", "Phase 2": "PHASE2", "Phase 3": "PHASE3", "Early Phase 1": "EARLY_PHASE1"}
 #: The seeds whose NCT ID has a classic-API record in ../shared/corpus.
 IN_CORPUS = ["000_33f8ef63051a5fa9.txt", "003_a088c8f5c9a0d108.txt", "004_af3d16ab93fc7196.txt"]
-
-
-def _record_date(text: str) -> str:
-    """'March 4, 2021' -> '2021-03-04'; 'March 2021' -> '2021-03'."""
-    for fmt, out in (("%B %d, %Y", "%Y-%m-%d"), ("%B %Y", "%Y-%m")):
-        try:
-            return datetime.datetime.strptime(text, fmt).strftime(out)
-        except ValueError:
-            continue
-    raise AssertionError(f"unexpected date {text!r}")
 
 
 def _expected_fields(page: dict[str, Any], rec: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
@@ -48,14 +29,14 @@ def _expected_fields(page: dict[str, Any], rec: dict[str, Any]) -> dict[str, tup
     status, design = rec["StatusModule"], rec["DesignModule"]
     ident, sponsor = rec["IdentificationModule"], rec["SponsorCollaboratorsModule"]
     out: dict[str, tuple[Any, Any]] = {
-        "status": (page["overall_status"], CLASSIC_STATUS[status["OverallStatus"]]),
+        "status": (page["overall_status"], display.STATUS[status["OverallStatus"]]),
         "brief_title": (page["brief_title"], ident["BriefTitle"]),
         "sponsor.name": (page["sponsor"]["name"], sponsor["LeadSponsor"]["LeadSponsorName"]),
     }
     if page.get("enrollment_count") is not None:
         out["enrollment.count"] = (page["enrollment_count"], int(design["EnrollmentInfo"]["EnrollmentCount"]))
     if page.get("phases"):
-        out["phases"] = (sorted(page["phases"]), sorted(CLASSIC_PHASE[p] for p in design["PhaseList"]["Phase"]))
+        out["phases"] = (sorted(page["phases"]), sorted(display.PHASE[p] for p in design["PhaseList"]["Phase"]))
     return out
 
 
@@ -83,7 +64,7 @@ def test_page_and_record_of_one_trial(name: str, corpus_dir: Path, tmp_path: Pat
     assert set(sources) == {page["format"], "ctgov-classic-json"}
     assert sources["ctgov-classic-json"]["file"] == record_file.name
     assert sources[page["format"]]["file"] == name
-    record_update = _record_date(rec["StatusModule"]["LastUpdatePostDateStruct"]["LastUpdatePostDate"])
+    record_update, _ = display.date(rec["StatusModule"]["LastUpdatePostDateStruct"]["LastUpdatePostDate"], None)
     assert sources["ctgov-classic-json"]["last_update"] == record_update
 
     listed = runner.invoke(app, ["conflicts", nct, "--format", "json", "--store", store])
