@@ -26,7 +26,6 @@ class ConceptView:
     matches: set[str] = field(default_factory=set)
     actions: set[str] = field(default_factory=set)
     types: set[str] = field(default_factory=set)
-    keys: set[str] = field(default_factory=set)  # tkg:labelKey, checked and emptied by graph_view
 
 
 def short(iri: str) -> str:
@@ -48,6 +47,7 @@ def graph_view(store: ox.Store, vocabulary: str) -> dict[str, ConceptView]:
     """Every subject of the vocabulary's graph (except the scheme) as a ConceptView."""
     g = T.vocab_graph_iri(vocabulary)
     out: dict[str, ConceptView] = {}
+    keys: dict[str, set[str]] = {}  # tkg:labelKey per concept, checked below
     related = {
         T.OBOINOWL_HAS_RELATED_SYNONYM.value,
         T.OBOINOWL_HAS_NARROW_SYNONYM.value,
@@ -78,14 +78,13 @@ def graph_view(store: ox.Store, vocabulary: str) -> dict[str, ConceptView]:
         elif p == T.SKOS_IN_SCHEME.value:
             assert o == g.value
         elif p == T.labelKey.value:
-            v.keys.add(o)
+            keys.setdefault(short(q.subject.value), set()).add(o)
         else:
             raise AssertionError(f"unexpected predicate {p} in the {vocabulary} graph")
     for iri, v in out.items():
         # the lookup keys are the lower-cased preferred label and exact synonyms, no more
         expected = {x.lower() for x in v.alt | ({v.label} if v.label is not None else set())}
-        assert v.keys == expected, f"label keys of {iri}: {v.keys} != {expected}"
-        v.keys = set()
+        assert keys.get(iri, set()) == expected, f"label keys of {iri}: {keys.get(iri)} != {expected}"
     return out
 
 
