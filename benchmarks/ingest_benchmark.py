@@ -36,27 +36,16 @@ OUT = HERE / "out"
 
 
 def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = ""
-    try:
-        kb = int(next(x for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith("MemTotal")).split()[1])
-        mem = f", {kb / 1024 / 1024:.0f} GiB RAM"
-    except (OSError, StopIteration):
-        pass
+    """The host (CPU, cores, RAM, OS, as the query benchmark prints it) and the versions."""
     from importlib.metadata import version
 
+    from query_benchmark import machine as host
+
     libs = ", ".join(f"{p} {version(p)}" for p in ("trialkg", "pyoxigraph", "orjson", "lxml"))
-    return f"{cpu}, {os.cpu_count()} cores{mem}; Python {platform.python_version()}; {libs}"
+    return f"{host()}; Python {platform.python_version()}; {libs}"
 
 
-def _peak_mb() -> float:
+def _peak_mb(workers: int = 0) -> float:
     """Peak resident memory of this phase: its own process plus its largest worker.
 
     ru_maxrss of RUSAGE_CHILDREN is the peak of the largest terminated child, so with
@@ -65,12 +54,9 @@ def _peak_mb() -> float:
     """
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    if _WORKERS:
+    if workers:
         print(f"  (peak memory: this process {own:.0f} MB, largest worker {child:.0f} MB)", file=sys.stderr)
-    return own + _WORKERS * child
-
-
-_WORKERS = 0
+    return own + workers * child
 
 
 def _in_child(fn, *args):  # type: ignore[no-untyped-def]
@@ -83,8 +69,6 @@ def phase_ingest(paths: list[str], store_dir: str, workers: int) -> dict:
     from kg.ingest import ingest
     from kg.store import TrialStore
 
-    global _WORKERS
-    _WORKERS = workers if workers > 1 else 0
     shutil.rmtree(store_dir, ignore_errors=True)
     store = TrialStore(store_dir)
     t0 = time.perf_counter()
@@ -99,7 +83,7 @@ def phase_ingest(paths: list[str], store_dir: str, workers: int) -> dict:
         "seconds": dt,
         "trials_per_s": n / dt,
         "quads_per_s": quads / dt,
-        "peak_mb": _peak_mb(),
+        "peak_mb": _peak_mb(workers if workers > 1 else 0),
     }
 
 

@@ -33,8 +33,12 @@ def store_stats(ts: TrialStore) -> dict[str, Any]:
         ts,
         f"SELECT (COUNT(DISTINCT ?i) AS ?n) WHERE {{ ?t <{T.intervention.value}> ?i . ?i <{T.linkedConcept.value}> ?x }}",
     )
-    keyword_links = _count(ts, f"SELECT (COUNT(*) AS ?n) WHERE {{ ?t <{T.keywordLink.value}> ?l }}")
-    keyword_trials = _count(ts, f"SELECT (COUNT(DISTINCT ?t) AS ?n) WHERE {{ ?t <{T.keywordLink.value}> ?l }}")
+    keyword_links = keyword_trials = 0
+    for sol in ts.store.query(
+        f"SELECT (COUNT(*) AS ?n) (COUNT(DISTINCT ?t) AS ?trials) WHERE {{ ?t <{T.keywordLink.value}> ?l }}",
+        use_default_graph_as_union=True,
+    ):
+        keyword_links, keyword_trials = int(sol[0].value), int(sol[1].value)
     return {
         "trials": len(trials),
         "trial graphs": len(graphs),
