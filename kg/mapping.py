@@ -191,6 +191,9 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
         if cond.is_cell_type:
             add(Quad(c, T.isCellType, _TRUE, g))
         _links(add, c, cond.links, g)
+    # shortcuts on the trial for whole-store grouping by name (see the ontology)
+    for key in dict.fromkeys(T.lookup_key(cond.name) for cond in trial.conditions):
+        add(Quad(t, T.conditionNameKey, Literal(key), g))
     for kw in trial.keywords:
         add(Quad(t, T.keyword, Literal(kw), g))
     for link in trial.keyword_links:  # the linker's keyword links (no tkg:linkedConcept on the trial)
@@ -216,6 +219,8 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
 
     # -- interventions (by normalised name) and arms (by position)
     iv_nodes: dict[str, NamedNode] = {}
+    for key in dict.fromkeys(T.lookup_key(iv.name) for iv in trial.interventions):
+        add(Quad(t, T.interventionNameKey, Literal(key), g))
     for iv, s in zip(trial.interventions, _unique_slugs(i.name for i in trial.interventions), strict=True):
         n = NamedNode(f"{base}/intervention/{s}")
         iv_nodes.setdefault(iv.name.casefold(), n)

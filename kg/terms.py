@@ -231,6 +231,8 @@ verbatim = tkg("verbatim")
 splitUncertain = tkg("splitUncertain")
 isCellType = tkg("isCellType")
 nameKey = tkg("nameKey")
+conditionNameKey = tkg("conditionNameKey")
+interventionNameKey = tkg("interventionNameKey")
 labelKey = tkg("labelKey")
 
 # Outcome

@@ -457,25 +457,24 @@ def test_co_treatments(world: World) -> None:
 
 
 def test_shared_interventions(world: World) -> None:
-    ivs: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    # interventions and conditions compared by name in any letter case; an intervention is
+    # shown by its lower-cased name
+    ivs: dict[str, set[str]] = defaultdict(set)
     conditions: dict[str, set[str]] = defaultdict(set)
     for r in world.records:
-        for iv in r.interventions:
-            ivs[r.nct][iv.name.lower()].add(iv.name)
+        ivs[r.nct] |= {iv.name.lower() for iv in r.interventions}
         conditions[r.nct] |= {c.lower() for c in r.conditions}
-    names: dict[str, set[str]] = defaultdict(set)
     conds: dict[str, set[str]] = defaultdict(set)
     trials: dict[str, set[str]] = defaultdict(set)
-    for nct, by_key in ivs.items():
+    for nct, keys in ivs.items():
         if not conditions[nct]:
             continue
-        for key, spelled in by_key.items():
-            names[key] |= spelled
+        for key in keys:
             conds[key] |= conditions[nct]
             trials[key].add(nct)
     for least in (2, 3):
         expected = sorted(
-            ((min(names[k]), _n(len(conds[k])), _n(len(trials[k]))) for k in trials if len(conds[k]) >= least),
+            ((k, _n(len(conds[k])), _n(len(trials[k]))) for k in trials if len(conds[k]) >= least),
             key=lambda row: (-int(row[1]), -int(row[2]), row[0]),
         )
         assert world.run("shared-interventions", min_conditions=least) == expected
@@ -484,34 +483,21 @@ def test_shared_interventions(world: World) -> None:
 
 @pytest.mark.parametrize("condition", CONDITIONS)
 def test_condition_co_occurrence(world: World, condition: str | None) -> None:
-    by_trial: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for r in world.selected(condition):
-        for c in r.conditions:
-            by_trial[r.nct][c.lower()].add(c)
-    names: dict[str, set[str]] = defaultdict(set)
+    # conditions compared by name in any letter case, and shown by their lower-cased names
     trials: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for nct, keys in by_trial.items():
-        for k, spelled in keys.items():
-            names[k] |= spelled
+    for r in world.selected(condition):
+        keys = {c.lower() for c in r.conditions}
         for a in keys:
             for b in keys:
                 if a < b:
-                    trials[(a, b)].add(nct)
+                    trials[(a, b)].add(r.nct)
     least = 2 if world.name == "corpus" and condition is None else 1
     expected = sorted(
-        (
-            (min(_names_in(by_trial, t, a)), min(_names_in(by_trial, t, b)), _n(len(t)))
-            for (a, b), t in trials.items()
-            if len(t) >= least
-        ),
+        ((a, b, _n(len(t))) for (a, b), t in trials.items() if len(t) >= least),
         key=lambda row: (-int(row[2]), row[0], row[1]),
     )
     assert world.run("condition-co-occurrence", condition=condition, min_trials=least) == expected
     assert expected
-
-
-def _names_in(by_trial: dict[str, dict[str, set[str]]], ncts: set[str], key: str) -> set[str]:
-    return {n for nct in ncts for n in by_trial[nct][key]}
 
 
 # --------------------------------------------------------------------------

@@ -293,6 +293,8 @@ string_prop("Trial-detailedDescription", "trial", "detailedDescription")
 class_prop("Trial-condition", "trial", "condition")
 case("Trial-condition-missing/min", "trial", "condition", DROP, one("Trial-condition-missing", W, "MinCount"))
 string_prop("Trial-keyword", "trial", "keyword", single=False)
+string_prop("Trial-conditionNameKey", "trial", "conditionNameKey", single=False)
+string_prop("Trial-interventionNameKey", "trial", "interventionNameKey", single=False)
 enum_prop("Trial-studyType", "trial", "studyType", "StudyType", "INTERVENTIONAL", single=False)
 # a second study type other than INTERVENTIONAL also contradicts the trial's phases
 case(
