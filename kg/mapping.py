@@ -18,6 +18,7 @@ from pyoxigraph import Literal, NamedNode, Quad
 
 from kg import __version__
 from kg import terms as T
+from kg.enums import InterventionType, UnknownValue, coerce
 from kg.model import Age, Contact, Link, Outcome, Trial, TrialDate
 
 
@@ -218,12 +219,20 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
     enum(t, T.enrollmentType, trial.enrollment_type)
 
     # -- interventions (by normalised name) and arms (by position)
+    # an arm names an intervention as "Drug: Aspirin" (or just "Aspirin"): resolved by type
+    # and name first, then by name; two interventions with the same name and type cannot
+    # be told apart, and the arm is linked to the first of them
     iv_nodes: dict[str, NamedNode] = {}
+    iv_typed: dict[tuple[str, str], NamedNode] = {}
+    iv_own: list[NamedNode] = []
     for key in dict.fromkeys(T.lookup_key(iv.name) for iv in trial.interventions):
         add(Quad(t, T.interventionNameKey, Literal(key), g))
     for iv, s in zip(trial.interventions, _unique_slugs(i.name for i in trial.interventions), strict=True):
         n = NamedNode(f"{base}/intervention/{s}")
         iv_nodes.setdefault(iv.name.casefold(), n)
+        if iv.type is not None:
+            iv_typed.setdefault((iv.type.value, iv.name.casefold()), n)
+        iv_own.append(n)
         add(Quad(t, T.intervention, n, g))
         add(Quad(n, T.RDF_TYPE, T.Intervention, g))
         add(Quad(n, T.name, Literal(iv.name), g))
@@ -255,13 +264,12 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
         enum(n, T.armType, a.type)
         lit(n, T.description, a.description)
         for iv_name in a.intervention_names:
-            target = iv_nodes.get(_strip_type_prefix(iv_name).casefold()) or iv_nodes.get(iv_name.casefold())
+            target = _arm_target(iv_name, iv_typed, iv_nodes)
             if target is not None:
                 add(Quad(n, T.armIntervention, target, g))
     # interventions that name their arms (the registry states the link from both sides)
     arm_by_label = {a.label.casefold(): NamedNode(f"{base}/arm/{i}") for i, a in enumerate(trial.arms, start=1)}
-    for iv in trial.interventions:
-        target = iv_nodes[iv.name.casefold()]
+    for iv, target in zip(trial.interventions, iv_own, strict=True):
         for label in iv.arm_labels:
             an = arm_by_label.get(label.casefold())
             if an is not None:
@@ -367,6 +375,21 @@ def _contacts(add, owner: NamedNode, contacts: list[Contact], options: MappingOp
                 add(Quad(n, T.SCHEMA_TELEPHONE, Literal(c.phone), g))
             if c.email is not None:
                 add(Quad(n, T.SCHEMA_EMAIL, Literal(c.email), g))
+
+
+def _arm_target(
+    iv_name: str, typed: dict[tuple[str, str], NamedNode], by_name: dict[str, NamedNode]
+) -> NamedNode | None:
+    """The intervention node an arm's intervention name refers to (see trial_quads)."""
+    bare = _strip_type_prefix(iv_name)
+    if bare != iv_name:
+        try:
+            kind = coerce(InterventionType, iv_name[: len(iv_name) - len(bare) - 2])
+        except UnknownValue:
+            kind = None
+        if kind is not None and (n := typed.get((kind.value, bare.casefold()))) is not None:
+            return n
+    return by_name.get(bare.casefold()) or by_name.get(iv_name.casefold())
 
 
 def _strip_type_prefix(name: str) -> str:

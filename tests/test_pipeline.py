@@ -72,6 +72,29 @@ def test_typed_literals_from_the_record() -> None:
     assert ox.Quad(t, T.conditionMesh, T.mesh_iri("D008180"), graph_for(trial)) in quads
 
 
+def test_arms_link_same_named_interventions_by_type() -> None:
+    # two interventions named "Placebo", told apart in the arms only by their type prefix;
+    # the second also names its arm from its own side
+    study = json.loads(V2_FIXTURE.read_text(encoding="utf-8"))
+    arms_module = study["protocolSection"]["armsInterventionsModule"]
+    arms_module["armGroups"] = [
+        {"label": "Pill", "type": "PLACEBO_COMPARATOR", "interventionNames": ["Drug: Placebo"]},
+        {"label": "Infusion", "type": "SHAM_COMPARATOR", "interventionNames": ["Biological: Placebo"]},
+        {"label": "Both", "type": "OTHER"},
+    ]
+    arms_module["interventions"] = [
+        {"type": "DRUG", "name": "Placebo", "armGroupLabels": ["Pill"]},
+        {"type": "BIOLOGICAL", "name": "Placebo", "armGroupLabels": ["Infusion", "Both"]},
+    ]
+    trial = ctgov_v2_json.study_to_trial(study, "same-names.json", checksum="0" * 64)
+    quads = trial_quads(trial, PINNED)
+    ivs = {q.subject: q.object for q in quads if q.predicate == T.interventionType}
+    by_type = {str(v.value).rsplit("_", 1)[-1]: k for k, v in ivs.items()}
+    assert len(by_type) == 2, by_type
+    linked = {(q.subject.value.rsplit("/", 1)[-1], q.object) for q in quads if q.predicate == T.armIntervention}
+    assert linked == {("1", by_type["DRUG"]), ("2", by_type["BIOLOGICAL"]), ("3", by_type["BIOLOGICAL"])}
+
+
 # -- ingest ------------------------------------------------------------------
 
 
