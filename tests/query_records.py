@@ -440,20 +440,28 @@ def arm_interventions(rec: Record, arm: Arm) -> list[int]:
     """Indexes (into ``rec.interventions``) of the interventions an arm gives, linked as the
     registry states it from either side: the arm names the intervention ("Drug: Placebo"
     or "Placebo", any letter case), or the intervention names the arm among its arm
-    groups. Interventions are told apart by name: a name given twice is the first one."""
+    groups. An arm's "Type: Name" is the intervention of that type and name, else the
+    first one of that name; two interventions of the same type and name are the first."""
     first: dict[str, int] = {}
+    typed: dict[tuple[str, str], int] = {}
     for i, iv in enumerate(rec.interventions):
         first.setdefault(iv.name.casefold(), i)
+        if iv.type is not None:
+            typed.setdefault((iv.type, iv.name.casefold()), i)
     out: set[int] = set()
     for n in arm.intervention_names:
-        i = first.get(_strip_type_prefix(n).casefold())
+        bare = _strip_type_prefix(n)
+        code = n[: len(n) - len(bare) - 2].upper().replace(" ", "_") if bare != n else None
+        i = typed.get((code, bare.casefold())) if code is not None else None
+        if i is None:
+            i = first.get(bare.casefold())
         if i is None:
             i = first.get(n.casefold())
         if i is not None:
             out.add(i)
-    for iv in rec.interventions:
+    for i, iv in enumerate(rec.interventions):
         if arm.label.casefold() in {x.casefold() for x in iv.arm_labels}:
-            out.add(first[iv.name.casefold()])
+            out.add(i)
     return sorted(out)
 
 
