@@ -22,6 +22,10 @@ def store_stats(ts: TrialStore) -> dict[str, Any]:
         fmt = T.enum_value(q.object.value)
         key = fmt[1] if fmt else q.object.value
         per_format[key] = per_format.get(key, 0) + 1
+    per_version: dict[str, int] = {}
+    for q in ts.store.quads_for_pattern(None, T.toolVersion, None, None):
+        if q.subject == q.graph_name and q.subject.value.startswith(T.GRAPH_PREFIX):
+            per_version[q.object.value] = per_version.get(q.object.value, 0) + 1
     vocab_graphs = [g for g in ts.named_graphs() if g.startswith(T.VOCAB_GRAPH_PREFIX)]
     conditions = _count(ts, f"SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE {{ ?t <{T.condition.value}> ?c }}")
     linked = _count(
@@ -45,6 +49,7 @@ def store_stats(ts: TrialStore) -> dict[str, Any]:
         "trials with several sources": len(graphs) - len(trials) if graphs else 0,
         "quads": len(ts),
         "graphs per source format": dict(sorted(per_format.items())),
+        "trial graphs per trialkg version": dict(sorted(per_version.items())),
         "vocabulary graphs": len(vocab_graphs),
         "conditions": conditions,
         "conditions linked": linked,

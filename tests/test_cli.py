@@ -138,6 +138,33 @@ def test_stats_and_sparql(store: Path) -> None:
     assert "SPARQL syntax error" in bad.output
 
 
+def test_stats_counts_graphs_of_other_versions(store: Path, tmp_path: Path) -> None:
+    from kg import __version__
+    from kg.ingest import ingest
+    from kg.mapping import MappingOptions
+    from kg.store import TrialStore
+
+    result = runner.invoke(app, ["stats", "--format", "json", "--store", str(store)])
+    assert json.loads(result.output)["trial graphs per trialkg version"] == {__version__: 1}
+    result = runner.invoke(app, ["stats", "--store", str(store)])
+    assert "another trialkg version" not in result.output
+    # a graph written by an earlier version is counted, with a hint to ingest again
+    other = tmp_path / "other"
+    other.mkdir()
+    doc = json.loads(V2_FIXTURE.read_text(encoding="utf-8"))
+    doc["protocolSection"]["identificationModule"]["nctId"] = "NCT09900199"
+    (other / "NCT09900199.json").write_text(json.dumps(doc), encoding="utf-8")
+    ts = TrialStore(store)
+    ingest(ts, [other], options=MappingOptions(tool_version="0.1.0"))
+    ts.flush()
+    del ts
+    result = runner.invoke(app, ["stats", "--format", "json", "--store", str(store)])
+    assert json.loads(result.output)["trial graphs per trialkg version"] == {"0.1.0": 1, __version__: 1}
+    result = runner.invoke(app, ["stats", "--store", str(store)])
+    assert result.exit_code == 0
+    assert "1 trial graph(s) were written by another trialkg version" in result.output
+
+
 def test_ingest_exit_status_reports_bad_files(tmp_path: Path) -> None:
     (tmp_path / "in").mkdir()
     shutil.copy(V2_FIXTURE, tmp_path / "in")

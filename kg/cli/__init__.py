@@ -230,6 +230,14 @@ def stats(
                 typer.echo(f"  {kk}: {vv}")
         else:
             typer.echo(f"{k}: {v}")
+    older = sum(n for v, n in s["trial graphs per trialkg version"].items() if v != __version__)
+    if older:
+        typer.echo(
+            f"{older} trial graph(s) were written by another trialkg version than this one ({__version__}): "
+            "run `trialkg ingest` on their sources again to rewrite them; saved queries rely on "
+            "statements the current version writes",
+            err=True,
+        )
 
 
 @app.command()
