@@ -125,7 +125,35 @@ CASES: list[Case] = []
 
 
 def case(id: str, focus: str, path: str, mutate: Mutation, *expect: Expect) -> None:
-    CASES.append(Case(id, focus, path, mutate, expect))
+    CASES.append(Case(id, focus, path, mutate, expect + ALSO.get(id, ())))
+
+
+# The trial's name-key shortcuts must match its conditions and interventions, so a case
+# that changes either side also breaks ConditionNameKeyShortcutShape or
+# InterventionNameKeyShortcutShape (on the trial), with these values.
+def _cond_keys(*values: ox.Literal) -> tuple[Expect, ...]:
+    path = T.TKG_NS + "conditionNameKey"
+    return tuple(Expect("ConditionNameKeyShortcutShape", V, "SPARQL", v, focus="trial", path=path) for v in values)
+
+
+def _iv_keys(*values: ox.Literal) -> tuple[Expect, ...]:
+    path = T.TKG_NS + "interventionNameKey"
+    return tuple(Expect("InterventionNameKeyShortcutShape", V, "SPARQL", v, focus="trial", path=path) for v in values)
+
+
+ALSO: dict[str, tuple[Expect, ...]] = {
+    "Trial-condition/class": _cond_keys(s("psoriasis"), s("mesenchymal stem cells")),
+    "Trial-condition-missing/min": _cond_keys(s("psoriasis"), s("mesenchymal stem cells")),
+    "Trial-conditionNameKey/datatype": _cond_keys(s("psoriasis"), s("mesenchymal stem cells"), typed("1", "integer")),
+    "Trial-intervention/class": _iv_keys(s("saline"), s("uc-msc infusion")),
+    "Trial-interventionNameKey/datatype": _iv_keys(s("saline"), s("uc-msc infusion"), typed("1", "integer")),
+    "Condition-nameKey/min": _cond_keys(s("psoriasis")),
+    "Condition-nameKey/max": _cond_keys(s("a second value")),
+    "Condition-nameKey/datatype": _cond_keys(s("psoriasis"), typed("1", "integer")),
+    "Intervention-name/min": _iv_keys(s("uc-msc infusion")),
+    "Intervention-name/max": _iv_keys(s("a second value")),
+    "Intervention-name/datatype": _iv_keys(s("uc-msc infusion"), s("1")),
+}
 
 
 def one(shape: str, sev: str, comp: str, value: ox.Term | None = None) -> Expect:
@@ -686,6 +714,44 @@ case(
     "minimumAge",
     SET_AGES("P1DT1H", "PT24H"),
     Expect("EligibilityAgeOrderShape", V, "SPARQL", typed("P1DT1H", "duration")),
+)
+case(
+    "ConditionNameKeyShortcutShape/stale",
+    "trial",
+    "conditionNameKey",
+    ADD(s("eczema")),
+    Expect("ConditionNameKeyShortcutShape", V, "SPARQL", s("eczema")),
+)
+case(
+    "InterventionNameKeyShortcutShape/missing",
+    "trial",
+    "interventionNameKey",
+    DROP,
+    Expect("InterventionNameKeyShortcutShape", V, "SPARQL", s("saline")),
+    Expect("InterventionNameKeyShortcutShape", V, "SPARQL", s("uc-msc infusion")),
+)
+# a key compares with the name in any letter case
+case(
+    "InterventionNameKeyShortcutShape/renamed",
+    "iv",
+    "name",
+    SET(s("UC-MSC Infusion, High Dose")),
+    Expect(
+        "InterventionNameKeyShortcutShape",
+        V,
+        "SPARQL",
+        s("uc-msc infusion, high dose"),
+        focus="trial",
+        path=T.TKG_NS + "interventionNameKey",
+    ),
+    Expect(
+        "InterventionNameKeyShortcutShape",
+        V,
+        "SPARQL",
+        s("uc-msc infusion"),
+        focus="trial",
+        path=T.TKG_NS + "interventionNameKey",
+    ),
 )
 case(
     "PhaseStudyTypeShape/observational",
