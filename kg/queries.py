@@ -38,7 +38,8 @@ equal a label in any letter case): a label is resolved to concept IRIs with the
 ``condition`` parameter binds ``?trial`` to the trials the ``condition-trials`` query
 selects for it (passing on ``exact``), and an
 ``intervention`` parameter binds ``?intervention`` to the intervention nodes the
-``intervention-matches`` query selects; when optional, these also bind ``?p_any``
+``intervention-matches`` query selects (a selector query runs without its final
+``ORDER BY`` line: only the set it selects is used); when optional, these also bind ``?p_any``
 (``true`` when the parameter is not given: the query then takes every trial). A clause
 over a variable with no values has an empty data block and matches nothing.
 
@@ -390,6 +391,18 @@ def render(query: SavedQuery, data: Mapping[str, Sequence[Term | None]]) -> str:
     return "".join(pieces)
 
 
+#: A query's final ORDER BY clause (the last line of every saved query that has one)
+_FINAL_ORDER_BY = re.compile(r"\nORDER BY [^\n{}]*\s*\Z")
+
+
+def unordered(text: str) -> str:
+    """The query without its final ``ORDER BY`` line: what a parameter's selector query
+    runs as, since only the set of nodes it selects is used. For a query with many rows,
+    sorting is a large share of the time (Oxigraph evaluates the order expressions at
+    each comparison). A query without that line is returned as it is."""
+    return _FINAL_ORDER_BY.sub("\n", text)
+
+
 def _sparql_term(term: Term | None) -> str:
     """A term as SPARQL text: N-Triples form (every quote and control character escaped),
     booleans and integers in their short form, ``UNDEF`` for no value."""
@@ -663,7 +676,7 @@ def _bound_text(backend: _Backend, name: str, params: Mapping[str, object] | Non
             exact = values.get(EXACT)
             if isinstance(exact, ox.Literal) and p.type is not ParamType.trial:
                 forwarded[EXACT] = exact.value
-            _, rows = backend.select(_bound_text(backend, selector, forwarded, directory))
+            _, rows = backend.select(unordered(_bound_text(backend, selector, forwarded, directory)))
             selected = {r[column] for r in rows if r.get(column) is not None}
             found = [ox.NamedNode(iri) for iri in sorted(str(x) for x in selected)]
         data[variable] = found
