@@ -233,6 +233,9 @@ isCellType = tkg("isCellType")
 nameKey = tkg("nameKey")
 conditionNameKey = tkg("conditionNameKey")
 interventionNameKey = tkg("interventionNameKey")
+#: Trial-level shortcuts, written in trial graphs only (never in kept-apart copies), so that
+#: whole-store groupings read them without checking each graph is a trial graph
+TRIAL_SHORTCUTS = frozenset({conditionNameKey, interventionNameKey})
 labelKey = tkg("labelKey")
 
 # Outcome

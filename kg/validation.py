@@ -640,7 +640,8 @@ class IngestGate:
     Otherwise returns the reason, and unless ``reject`` is set writes the trial's
     quads into its quarantine graph (``quarantine_prefix`` + the trial graph's
     path), outside every trial graph, so neighbours still land and nothing
-    invalid enters the main graphs. A trial that validates again later has its
+    invalid enters the main graphs. The copy holds the trial's statements except the
+    trial-level name-key shortcuts (:data:`kg.terms.TRIAL_SHORTCUTS`). A trial that validates again later has its
     stale quarantine graph dropped.
     """
 
@@ -661,7 +662,9 @@ class IngestGate:
             return None
         self.reports[graph.value] = report
         if not self.reject:
-            self.ts.replace_graph(quarantine, quads)
+            # the copy leaves out the trial-level name-key shortcuts, which saved queries
+            # read across the whole store as trial-graph statements only
+            self.ts.replace_graph(quarantine, [q for q in quads if q.predicate not in T.TRIAL_SHORTCUTS])
         return reason(report)
 
 

@@ -32,6 +32,7 @@ from kg.cli import app as main_app
 from kg.cli.validate import register
 from kg.ingest import ingest
 from kg.mapping import MappingOptions, graph_for, trial_quads
+from kg.queries import run_query
 from kg.store import TrialStore
 from kg.validation import Engine, IngestGate, Severity, quarantined_graphs, validate_merged, validate_store
 from tests.conftest import CORPUS, EXAMPLES, FIXTURES
@@ -164,6 +165,15 @@ def test_gate_keeps_a_broken_trial_apart_and_its_neighbours_land(tmp_path: Path)
     assert any(q.predicate == T.startDate and q.object.value == "2014-02" for q in kept)
     # nothing of the broken trial in any trial graph
     assert not any(g.startswith(T.GRAPH_PREFIX + "NCT00763412/") for g in ts.named_graphs())
+    # the copy has the trial's conditions and interventions but not the trial-level name-key
+    # shortcuts, and the queries that group by them across the store do not count it
+    assert sum(q.predicate == T.condition for q in kept) >= 2 and any(q.predicate == T.intervention for q in kept)
+    assert not any(q.predicate in T.TRIAL_SHORTCUTS for q in kept)
+    without = TrialStore(None)
+    without.store.bulk_extend(q for q in ts.store if q.graph_name.value != quarantine[0])
+    for name, params in (("shared-interventions", {"min_conditions": 1}), ("condition-co-occurrence", {"min_trials": 1})):
+        assert run_query(name, params, store=ts) == run_query(name, params, store=without), name
+        assert run_query(name, params, store=ts)[1], name
     # fixed and ingested again: it lands and its quarantine copy goes
     record = json.loads((src / "NCT00763412.json").read_text(encoding="utf-8"))
     record["protocolSection"]["statusModule"]["startDateStruct"]["date"] = "2006-11"
