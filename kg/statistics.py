@@ -23,8 +23,9 @@ def store_stats(ts: TrialStore) -> dict[str, Any]:
         key = fmt[1] if fmt else q.object.value
         per_format[key] = per_format.get(key, 0) + 1
     per_version: dict[str, int] = {}
+    trial_graphs = {g for _, g in graphs}
     for q in ts.store.quads_for_pattern(None, T.toolVersion, None, None):
-        if q.subject == q.graph_name and q.subject.value.startswith(T.GRAPH_PREFIX):
+        if q.subject == q.graph_name and q.subject.value in trial_graphs:
             per_version[q.object.value] = per_version.get(q.object.value, 0) + 1
     vocab_graphs = [g for g in ts.named_graphs() if g.startswith(T.VOCAB_GRAPH_PREFIX)]
     conditions = _count(ts, f"SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE {{ ?t <{T.condition.value}> ?c }}")
