@@ -736,22 +736,7 @@ case(
     "iv",
     "name",
     SET(s("UC-MSC Infusion, High Dose")),
-    Expect(
-        "InterventionNameKeyShortcutShape",
-        V,
-        "SPARQL",
-        s("uc-msc infusion, high dose"),
-        focus="trial",
-        path=T.TKG_NS + "interventionNameKey",
-    ),
-    Expect(
-        "InterventionNameKeyShortcutShape",
-        V,
-        "SPARQL",
-        s("uc-msc infusion"),
-        focus="trial",
-        path=T.TKG_NS + "interventionNameKey",
-    ),
+    *_iv_keys(s("uc-msc infusion, high dose"), s("uc-msc infusion")),
 )
 case(
     "PhaseStudyTypeShape/observational",
