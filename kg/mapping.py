@@ -381,10 +381,10 @@ def _arm_target(
     iv_name: str, typed: dict[tuple[str, str], NamedNode], by_name: dict[str, NamedNode]
 ) -> NamedNode | None:
     """The intervention node an arm's intervention name refers to (see trial_quads)."""
-    bare = _strip_type_prefix(iv_name)
-    if bare != iv_name:
+    head, bare = _split_type_prefix(iv_name)
+    if head is not None:
         try:
-            kind = coerce(InterventionType, iv_name[: len(iv_name) - len(bare) - 2])
+            kind = coerce(InterventionType, head)
         except UnknownValue:
             kind = None
         if kind is not None and (n := typed.get((kind.value, bare.casefold()))) is not None:
@@ -392,12 +392,13 @@ def _arm_target(
     return by_name.get(bare.casefold()) or by_name.get(iv_name.casefold())
 
 
-def _strip_type_prefix(name: str) -> str:
-    """Arm intervention names in v2/classic records are "Drug: Aspirin"."""
+def _split_type_prefix(name: str) -> tuple[str | None, str]:
+    """Arm intervention names in v2/classic records are "Drug: Aspirin": ``("Drug",
+    "Aspirin")``; ``(None, name)`` for a name without a type prefix."""
     head, sep, rest = name.partition(": ")
     if sep and head.replace(" ", "").replace("/", "").isalpha() and len(head) <= 25:
-        return rest
-    return name
+        return head, rest
+    return None, name
 
 
 def _links(add, node: NamedNode, links: list[Link], g: NamedNode) -> None:  # type: ignore[no-untyped-def]
