@@ -11,7 +11,11 @@ import pyoxigraph as ox
 import pytest
 from typer.testing import CliRunner
 
+from kg import __version__
 from kg.cli import app
+from kg.ingest import ingest
+from kg.mapping import MappingOptions
+from kg.store import TrialStore
 from tests.conftest import FIXTURES
 
 V2_FIXTURE = FIXTURES / "records" / "v2" / "NCT09900101.json"
@@ -139,11 +143,6 @@ def test_stats_and_sparql(store: Path) -> None:
 
 
 def test_stats_counts_graphs_of_other_versions(store: Path, tmp_path: Path) -> None:
-    from kg import __version__
-    from kg.ingest import ingest
-    from kg.mapping import MappingOptions
-    from kg.store import TrialStore
-
     result = runner.invoke(app, ["stats", "--format", "json", "--store", str(store)])
     assert json.loads(result.output)["trial graphs per trialkg version"] == {__version__: 1}
     result = runner.invoke(app, ["stats", "--store", str(store)])
