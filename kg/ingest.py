@@ -127,26 +127,38 @@ def _map_file(sf: SourceFile) -> list[MappedTrial | ParseError]:
     except UnknownFormat as exc:
         return [exc]
     out: list[MappedTrial | ParseError] = []
-    for item in module.records(sf.data, sf.name, strict=job.strict):
-        if isinstance(item, ParseError):
-            out.append(item)
-            continue
-        if job.linker is not None:
-            job.linker.link(item)
-        quads = trial_quads(item, job.options)
-        markers = [q for q in quads if q.predicate == T.checksum]
-        body = [q for q in quads if q.predicate != T.checksum]
-        out.append(
-            MappedTrial(
-                trial=item,
-                graph=graph_for(item).value,
-                checksum=markers[0].object.value,
-                body=ox.serialize(body, format=ox.RdfFormat.N_QUADS),
-                marker=ox.serialize(markers, format=ox.RdfFormat.N_QUADS),
-                quads=len(quads),
-            )
-        )
+    try:
+        for item in module.records(sf.data, sf.name, strict=job.strict):
+            if isinstance(item, ParseError):
+                out.append(item)
+                continue
+            try:
+                out.append(_map_trial(item, job))
+            except Exception as exc:  # a bug must cost one trial, not the batch
+                out.append(ParseError(sf.name, _internal(exc), nct_id=item.nct_id))
+    except Exception as exc:  # the parser itself failed: the file's remaining records are lost
+        out.append(ParseError(sf.name, _internal(exc)))
     return out
+
+
+def _internal(exc: Exception) -> str:
+    return f"internal error ({type(exc).__name__}: {exc}); this is a bug in trialkg, please report it"
+
+
+def _map_trial(trial: Trial, job: _Job) -> MappedTrial:
+    if job.linker is not None:
+        job.linker.link(trial)
+    quads = trial_quads(trial, job.options)
+    markers = [q for q in quads if q.predicate == T.checksum]
+    body = [q for q in quads if q.predicate != T.checksum]
+    return MappedTrial(
+        trial=trial,
+        graph=graph_for(trial).value,
+        checksum=markers[0].object.value,
+        body=ox.serialize(body, format=ox.RdfFormat.N_QUADS),
+        marker=ox.serialize(markers, format=ox.RdfFormat.N_QUADS),
+        quads=len(quads),
+    )
 
 
 def _mapped(files: Iterable[SourceFile | ParseError], job: _Job, workers: int) -> Iterator[MappedTrial | ParseError]:

@@ -92,9 +92,7 @@ def parse_date(text: str | None, date_type: DateType | None = None) -> TrialDate
     return TrialDate(iso, date_type)
 
 
-_AGE = re.compile(
-    r"^(\d+(?:\.\d+)?)\s*(years?|months?|weeks?|days?|hours?|minutes?)(?:\s+old)?$", re.IGNORECASE
-)
+_AGE = re.compile(r"^(\d+(?:\.\d+)?)\s*(years?|months?|weeks?|days?|hours?|minutes?)(?:\s+old)?$", re.IGNORECASE)
 _NO_AGE = {"n/a", "na", "none", "no limit", "not applicable", ""}
 
 
@@ -289,10 +287,13 @@ class FieldReader:
                 out.append(e)
         return out
 
-    def date(self, value: object, where: str, date_type: object = None) -> TrialDate | None:
+    def date(
+        self, value: object, where: str, date_type: object = None, type_where: str | None = None
+    ) -> TrialDate | None:
+        """A date at ``where``; ``date_type`` (ACTUAL/ESTIMATED) is read from ``type_where``."""
         if value is None:
             return None
-        dtype = self.enum(DateType, date_type, where + ".type") if date_type else None
+        dtype = self.enum(DateType, date_type, type_where or where + ".type") if date_type else None
         try:
             return parse_date(str(value), dtype)
         except ValueError as exc:
@@ -356,16 +357,6 @@ def dedupe(values: list[str]) -> list[str]:
     return out
 
 
-def map_list(items: object, fn: Callable[[dict, str], T | None], where: str) -> list[T]:
-    out: list[T] = []
-    for i, item in enumerate(items or []):  # type: ignore[attr-defined]
-        if isinstance(item, dict):
-            r = fn(item, f"{where}[{i}]")
-            if r is not None:
-                out.append(r)
-    return out
-
-
 def parse_file(path: str | Path, records: Callable[..., Iterator[Trial | ParseError]]) -> Iterator[Trial]:
     """A source module's ``parse(path)``: its ``records`` on the file's bytes, raising the first error."""
     p = Path(path)
@@ -373,3 +364,102 @@ def parse_file(path: str | Path, records: Callable[..., Iterator[Trial | ParseEr
         if isinstance(item, ParseError):
             raise item
         yield item
+
+
+# --------------------------------------------------------------------------
+# Typed access to parsed JSON
+
+
+def json_kind(v: object) -> str:
+    """How a JSON value is named in an error message ("an object", "a string", ...)."""
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(type(v), type(v).__name__)
+
+
+class JsonFields:
+    """Typed access to a JSON record's objects, with the JSON path of every value.
+
+    A value of the wrong JSON type is a problem for the :class:`FieldReader` (a note
+    when lenient, a ParseError when strict) and reads as missing: a record from an
+    unknown producer never crashes the parser and never yields a value made up from
+    the wrong kind of data (an object's ``repr`` as a condition name, say).
+    """
+
+    __slots__ = ("r",)
+
+    def __init__(self, r: FieldReader) -> None:
+        self.r = r
+
+    def obj(self, parent: dict, key: str, where: str) -> dict:
+        v = parent.get(key)
+        if v is None:
+            return {}
+        if isinstance(v, dict):
+            return v
+        self.r.problem(f"{where}.{key}", f"expected an object, found {json_kind(v)}")
+        return {}
+
+    def s(self, parent: dict, key: str, where: str) -> str | None:
+        """A stripped string; a number reads as its text (an ID written as ``12345``)."""
+        v = parent.get(key)
+        if v is None:
+            return None
+        if isinstance(v, str):
+            return v.strip() or None
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            return str(v)
+        self.r.problem(f"{where}.{key}", f"expected a string, found {json_kind(v)}")
+        return None
+
+    def arr(self, parent: dict, key: str, where: str) -> list[tuple[str, object]]:
+        """The items of the array ``parent[key]``, each with its path."""
+        v = parent.get(key)
+        w = f"{where}.{key}"
+        if v is None:
+            return []
+        if not isinstance(v, list):
+            self.r.problem(w, f"expected an array, found {json_kind(v)}")
+            return []
+        return [(f"{w}[{i}]", x) for i, x in enumerate(v)]
+
+    def items(self, parent: dict, list_key: str, item_key: str, where: str) -> list[tuple[str, object]]:
+        """The items of a wrapped list ``parent[list_key][item_key]`` (the classic API's
+        ``ConditionList.Condition[]``), each with its path. A lone item not wrapped in
+        an array is read as a list of one."""
+        holder = self.obj(parent, list_key, where)
+        v = holder.get(item_key)
+        w = f"{where}.{list_key}.{item_key}"
+        if v is None:
+            return []
+        if not isinstance(v, list):
+            return [(w, v)]
+        return [(f"{w}[{i}]", x) for i, x in enumerate(v)]
+
+    def objs_of(self, items: list[tuple[str, object]]) -> list[tuple[str, dict]]:
+        """The objects among ``items``; any other value is a problem."""
+        out = []
+        for w, x in items:
+            if isinstance(x, dict):
+                out.append((w, x))
+            else:
+                self.r.problem(w, f"expected an object, found {json_kind(x)}")
+        return out
+
+    def strs_of(self, items: list[tuple[str, object]]) -> list[str]:
+        """The non-blank strings among ``items``, stripped and without repeats; any other
+        value (a number excepted, read as its text) is a problem."""
+        out = []
+        for w, x in items:
+            if isinstance(x, str):
+                if x.strip():
+                    out.append(x.strip())
+            elif isinstance(x, int | float) and not isinstance(x, bool):
+                out.append(str(x))
+            else:
+                self.r.problem(w, f"expected a string, found {json_kind(x)}")
+        return dedupe(out)
+
+    def objs(self, parent: dict, list_key: str, item_key: str, where: str) -> list[tuple[str, dict]]:
+        return self.objs_of(self.items(parent, list_key, item_key, where))
+
+    def strs(self, parent: dict, list_key: str, item_key: str, where: str) -> list[str]:
+        return self.strs_of(self.items(parent, list_key, item_key, where))

@@ -95,12 +95,6 @@ class Heading:
     check: Callable[[list[str]], bool] | None = None
     boilerplate: str | None = None
 
-    def matches(self, text: str) -> bool:
-        folded = text.casefold()
-        if any(folded == n.casefold() for n in self.names):
-            return True
-        return bool(self.pattern and self.pattern.fullmatch(text))
-
     def accepts(self, following: list[str]) -> bool:
         if self.boilerplate is not None and not (
             following and following[0].casefold().startswith(self.boilerplate.casefold())
@@ -206,6 +200,14 @@ def split_sections(
     ``column0``: a heading starts at the left margin (indented lines are list items).
     ``blank_before``: a heading follows a blank line (or starts the page).
     """
+    # A line matches a heading by one of its names (case-insensitively) or by its pattern.
+    by_name: dict[str, list[int]] = {}
+    patterned: list[tuple[int, re.Pattern[str]]] = []
+    for h_index, h in enumerate(headings):
+        for n in h.names:
+            by_name.setdefault(n.casefold(), []).append(h_index)
+        if h.pattern is not None:
+            patterned.append((h_index, h.pattern))
     candidates: list[tuple[int, int]] = []  # (line index, heading index)
     for i, raw in enumerate(lines):
         text = raw.strip()
@@ -213,13 +215,12 @@ def split_sections(
             continue
         if blank_before and i > 0 and lines[i - 1].strip():
             continue
-        following: list[str] | None = None
-        for h_index, h in enumerate(headings):
-            if h.matches(text):
-                if following is None:
-                    following = _following(lines, i)
-                if h.accepts(following):
-                    candidates.append((i, h_index))
+        matched = set(by_name.get(text.casefold(), ()))
+        matched.update(h_index for h_index, pattern in patterned if pattern.fullmatch(text))
+        if not matched:
+            continue
+        following = _following(lines, i)
+        candidates.extend((i, h_index) for h_index in sorted(matched) if headings[h_index].accepts(following))
     chosen = _longest_ordered_run(candidates)
     preamble_end = chosen[0][0] if chosen else len(lines)
     preamble = [Line(i + 1, raw.strip()) for i, raw in enumerate(lines[:preamble_end]) if raw.strip()]

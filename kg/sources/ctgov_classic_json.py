@@ -68,7 +68,7 @@ from kg.model import (
     Trial,
     TrialDate,
 )
-from kg.sources._common import FieldReader, dedupe, parse_file, sha256, split_criteria
+from kg.sources._common import FieldReader, JsonFields, dedupe, json_kind, parse_file, sha256, split_criteria
 
 FORMAT = SourceFormat.CTGOV_CLASSIC_JSON
 DESCRIPTION = "ClinicalTrials.gov classic API full-study JSON (study, FullStudy, FullStudiesResponse, or array)"
@@ -126,7 +126,7 @@ def _studies(node: Any, file: str, where: str, *, top: bool = True) -> Iterator[
             yield from _studies(x, file, f"{where}[{i}]", top=False)
         return
     if not isinstance(node, dict):
-        yield ParseError(file, f"expected a study object, found {_kind(node)}", where=where)
+        yield ParseError(file, f"expected a study object, found {json_kind(node)}", where=where)
         return
     if "ProtocolSection" in node:
         yield where, node
@@ -134,13 +134,13 @@ def _studies(node: Any, file: str, where: str, *, top: bool = True) -> Iterator[
         fsr = node["FullStudiesResponse"]
         w = f"{where}.FullStudiesResponse"
         if not isinstance(fsr, dict):
-            yield ParseError(file, f"expected an object, found {_kind(fsr)}", where=w)
+            yield ParseError(file, f"expected an object, found {json_kind(fsr)}", where=w)
             return
         studies = fsr.get("FullStudies")
         if studies is None:  # a page with no hits
             return
         if not isinstance(studies, list):
-            yield ParseError(file, f"expected an array, found {_kind(studies)}", where=f"{w}.FullStudies")
+            yield ParseError(file, f"expected an array, found {json_kind(studies)}", where=f"{w}.FullStudies")
             return
         for i, x in enumerate(studies):
             yield from _studies(x, file, f"{w}.FullStudies[{i}]", top=False)
@@ -152,77 +152,11 @@ def _studies(node: Any, file: str, where: str, *, top: bool = True) -> Iterator[
         yield ParseError(file, "not a classic full-study record: no ProtocolSection", where=where)
 
 
-def _kind(v: Any) -> str:
-    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(type(v), type(v).__name__)
-
-
-class _Fields:
-    """Typed access to a classic study's objects, with the JSON path of every value.
-
-    A value of the wrong JSON type is a problem for the :class:`FieldReader` (a note
-    when lenient, a ParseError when strict) and reads as missing.
-    """
-
-    __slots__ = ("r",)
-
-    def __init__(self, r: FieldReader) -> None:
-        self.r = r
-
-    def obj(self, parent: dict, key: str, where: str) -> dict:
-        v = parent.get(key)
-        if v is None:
-            return {}
-        if isinstance(v, dict):
-            return v
-        self.r.problem(f"{where}.{key}", f"expected an object, found {_kind(v)}")
-        return {}
-
-    def s(self, parent: dict, key: str, where: str) -> str | None:
-        v = parent.get(key)
-        if v is None:
-            return None
-        if isinstance(v, str):
-            return v.strip() or None
-        if isinstance(v, int | float) and not isinstance(v, bool):
-            return str(v)
-        self.r.problem(f"{where}.{key}", f"expected a string, found {_kind(v)}")
-        return None
-
-    def items(self, parent: dict, list_key: str, item_key: str, where: str) -> list[tuple[str, Any]]:
-        """The items of a wrapped list ``parent[list_key][item_key]``, each with its path."""
-        holder = self.obj(parent, list_key, where)
-        v = holder.get(item_key)
-        w = f"{where}.{list_key}.{item_key}"
-        if v is None:
-            return []
-        if not isinstance(v, list):  # a lone item not wrapped in an array
-            return [(w, v)]
-        return [(f"{w}[{i}]", x) for i, x in enumerate(v)]
-
-    def objs(self, parent: dict, list_key: str, item_key: str, where: str) -> list[tuple[str, dict]]:
-        out = []
-        for w, x in self.items(parent, list_key, item_key, where):
-            if isinstance(x, dict):
-                out.append((w, x))
-            else:
-                self.r.problem(w, f"expected an object, found {_kind(x)}")
-        return out
-
-    def strs(self, parent: dict, list_key: str, item_key: str, where: str) -> list[str]:
-        out = []
-        for w, x in self.items(parent, list_key, item_key, where):
-            if isinstance(x, str):
-                if x.strip():
-                    out.append(x.strip())
-            else:
-                self.r.problem(w, f"expected a string, found {_kind(x)}")
-        return dedupe(out)
-
-    def date(self, status: dict, name: str, where: str) -> TrialDate | None:
-        """A ``<name>Struct`` holding ``<name>`` and ``<name>Type``."""
-        struct = self.obj(status, f"{name}Struct", where)
-        w = f"{where}.{name}Struct"
-        return self.r.date(self.s(struct, name, w), f"{w}.{name}", self.s(struct, f"{name}Type", w))
+def _date(f: JsonFields, status: dict, name: str, where: str) -> TrialDate | None:
+    """A ``<name>Struct`` holding ``<name>`` and ``<name>Type``."""
+    struct = f.obj(status, f"{name}Struct", where)
+    w = f"{where}.{name}Struct"
+    return f.r.date(f.s(struct, name, w), f"{w}.{name}", f.s(struct, f"{name}Type", w), f"{w}.{name}Type")
 
 
 def _get(d: Any, *keys: str) -> Any:
@@ -237,14 +171,14 @@ def study_to_trial(study: dict[str, Any], file: str, where: str = "$", *, checks
     ps = study.get("ProtocolSection")
     P = f"{where}.ProtocolSection"
     if not isinstance(ps, dict):
-        raise ParseError(file, f"ProtocolSection must be an object, found {_kind(ps)}", where=P)
+        raise ParseError(file, f"ProtocolSection must be an object, found {json_kind(ps)}", where=P)
     ident = ps.get("IdentificationModule")
     nct = _get(ident, "NCTId")
     nct = nct.strip() if isinstance(nct, str) else nct
     if not isinstance(nct, str) or not NCT_ID.match(nct):
         raise ParseError(file, f"missing or malformed NCTId {nct!r}", where=f"{P}.IdentificationModule.NCTId")
     r = FieldReader(file, nct, strict=strict)
-    f = _Fields(r)
+    f = JsonFields(r)
 
     ident = f.obj(ps, "IdentificationModule", P)
     status = f.obj(ps, "StatusModule", P)
@@ -283,12 +217,12 @@ def study_to_trial(study: dict[str, Any], file: str, where: str = "$", *, checks
     rp = f.obj(sponsor_mod, "ResponsibleParty", SC)
     criteria = f.s(elig, "EligibilityCriteria", E)
     inclusion, exclusion = split_criteria(criteria)
-    results_posted = f.date(status, "ResultsFirstPostDate", S)
+    results_posted = _date(f, status, "ResultsFirstPostDate", S)
 
     phases: list[Phase] = []
     for w, v in f.items(design, "PhaseList", "Phase", D):
         if not isinstance(v, str):
-            r.problem(w, f"expected a string, found {_kind(v)}")
+            r.problem(w, f"expected a string, found {json_kind(v)}")
             continue
         try:
             phases.extend(parse_phases(v))
@@ -321,11 +255,11 @@ def study_to_trial(study: dict[str, Any], file: str, where: str = "$", *, checks
         last_known_status=r.enum(Status, f.s(status, "LastKnownStatus", S), f"{S}.LastKnownStatus"),
         why_stopped=f.s(status, "WhyStopped", S),
         status_verified=r.date(f.s(status, "StatusVerifiedDate", S), f"{S}.StatusVerifiedDate"),
-        start_date=f.date(status, "StartDate", S),
-        primary_completion_date=f.date(status, "PrimaryCompletionDate", S),
-        completion_date=f.date(status, "CompletionDate", S),
-        first_posted=f.date(status, "StudyFirstPostDate", S),
-        last_update_posted=f.date(status, "LastUpdatePostDate", S),
+        start_date=_date(f, status, "StartDate", S),
+        primary_completion_date=_date(f, status, "PrimaryCompletionDate", S),
+        completion_date=_date(f, status, "CompletionDate", S),
+        first_posted=_date(f, status, "StudyFirstPostDate", S),
+        last_update_posted=_date(f, status, "LastUpdatePostDate", S),
         results_first_posted=results_posted,
         sponsor=Organization(
             lead_name,
@@ -490,7 +424,7 @@ def _phone(phone: str | None, ext: str | None) -> str | None:
     return phone
 
 
-def _responsible_party(f: _Fields, rp: dict, where: str) -> ResponsibleParty | None:
+def _responsible_party(f: JsonFields, rp: dict, where: str) -> ResponsibleParty | None:
     party = ResponsibleParty(
         type=f.r.enum(ResponsiblePartyType, f.s(rp, "ResponsiblePartyType", where), f"{where}.ResponsiblePartyType"),
         investigator_name=f.s(rp, "ResponsiblePartyInvestigatorFullName", where),
@@ -504,7 +438,7 @@ def _responsible_party(f: _Fields, rp: dict, where: str) -> ResponsibleParty | N
     return party
 
 
-def _outcomes(f: _Fields, module: dict, kind: str, where: str) -> list[Outcome]:
+def _outcomes(f: JsonFields, module: dict, kind: str, where: str) -> list[Outcome]:
     """``<kind>OutcomeList.<kind>Outcome[]`` with ``<kind>OutcomeMeasure`` etc."""
     key = f"{kind}Outcome"
     return [
@@ -514,7 +448,7 @@ def _outcomes(f: _Fields, module: dict, kind: str, where: str) -> list[Outcome]:
     ]
 
 
-def _mesh(f: _Fields, derived: dict, kind: str, what: str, where: str) -> list[MeshTerm]:
+def _mesh(f: JsonFields, derived: dict, kind: str, what: str, where: str) -> list[MeshTerm]:
     """``<kind>BrowseModule.<kind><what>List.<kind><what>[]`` with ``...Id`` and ``...Term``."""
     browse_key = f"{kind}BrowseModule"
     browse = f.obj(derived, browse_key, where)

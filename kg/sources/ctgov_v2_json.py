@@ -55,8 +55,9 @@ from kg.model import (
     SecondaryId,
     Source,
     Trial,
+    TrialDate,
 )
-from kg.sources._common import FieldReader, dedupe, parse_file, sha256, split_criteria, text
+from kg.sources._common import FieldReader, JsonFields, json_kind, parse_file, sha256, split_criteria
 
 FORMAT = SourceFormat.CTGOV_V2_JSON
 DESCRIPTION = "ClinicalTrials.gov API v2 JSON (study, array of studies, or search page)"
@@ -97,6 +98,8 @@ def records(data: bytes, name: str, *, strict: bool = False) -> Iterator[Trial |
             yield study_to_trial(study, name, where, checksum=_study_checksum(data, study, base), strict=strict)
         except ParseError as exc:
             yield exc
+        except (TypeError, ValueError, AttributeError) as exc:  # pragma: no cover - safety net
+            yield ParseError(name, f"unexpected structure: {exc}", where=where)
 
 
 def _study_checksum(data: bytes, study: dict[str, Any], base: str | None) -> str:
@@ -116,43 +119,63 @@ def _get(d: Any, *keys: str) -> Any:
 
 
 def study_to_trial(study: dict[str, Any], file: str, where: str = "$", *, checksum: str, strict: bool = False) -> Trial:
+    P = f"{where}.protocolSection"
     ps = study.get("protocolSection")
     if not isinstance(ps, dict):
-        raise ParseError(file, "no protocolSection", where=where)
-    ident = ps.get("identificationModule") or {}
-    nct = text(ident.get("nctId"))
-    if nct is None or not NCT_ID.match(nct):
-        raise ParseError(
-            file, f"missing or malformed nctId {nct!r}", where=f"{where}.protocolSection.identificationModule.nctId"
-        )
+        raise ParseError(file, f"protocolSection must be an object, found {json_kind(ps)}", where=P)
+    nct = _get(ps, "identificationModule", "nctId")
+    nct = nct.strip() if isinstance(nct, str) else nct
+    if not isinstance(nct, str) or not NCT_ID.match(nct):
+        raise ParseError(file, f"missing or malformed nctId {nct!r}", where=f"{P}.identificationModule.nctId")
     r = FieldReader(file, nct, strict=strict)
-    P = f"{where}.protocolSection"
+    f = JsonFields(r)
 
-    status = ps.get("statusModule") or {}
-    sponsor_mod = ps.get("sponsorCollaboratorsModule") or {}
-    oversight = ps.get("oversightModule") or {}
-    desc = ps.get("descriptionModule") or {}
-    cond_mod = ps.get("conditionsModule") or {}
-    design = ps.get("designModule") or {}
-    info = design.get("designInfo") or {}
-    masking = info.get("maskingInfo") or {}
-    enrol = design.get("enrollmentInfo") or {}
-    arms_mod = ps.get("armsInterventionsModule") or {}
-    outcomes = ps.get("outcomesModule") or {}
-    elig = ps.get("eligibilityModule") or {}
-    cl = ps.get("contactsLocationsModule") or {}
-    refs = ps.get("referencesModule") or {}
-    derived = study.get("derivedSection") or {}
-
+    ID = f"{P}.identificationModule"
     S = f"{P}.statusModule"
+    SC = f"{P}.sponsorCollaboratorsModule"
+    OV = f"{P}.oversightModule"
+    DE = f"{P}.descriptionModule"
+    C = f"{P}.conditionsModule"
+    D = f"{P}.designModule"
+    DI = f"{D}.designInfo"
+    DM = f"{DI}.maskingInfo"
+    EN = f"{D}.enrollmentInfo"
+    AI = f"{P}.armsInterventionsModule"
+    OM = f"{P}.outcomesModule"
+    E = f"{P}.eligibilityModule"
+    CL = f"{P}.contactsLocationsModule"
+    R = f"{P}.referencesModule"
+    DS = f"{where}.derivedSection"
 
-    def date_struct(key: str) -> Any:
-        s = status.get(key) or {}
-        return r.date(s.get("date"), f"{S}.{key}.date", s.get("type"))
+    ident = f.obj(ps, "identificationModule", P)
+    status = f.obj(ps, "statusModule", P)
+    sponsor_mod = f.obj(ps, "sponsorCollaboratorsModule", P)
+    oversight = f.obj(ps, "oversightModule", P)
+    desc = f.obj(ps, "descriptionModule", P)
+    cond_mod = f.obj(ps, "conditionsModule", P)
+    design = f.obj(ps, "designModule", P)
+    info = f.obj(design, "designInfo", D)
+    masking = f.obj(info, "maskingInfo", DI)
+    enrol = f.obj(design, "enrollmentInfo", D)
+    arms_mod = f.obj(ps, "armsInterventionsModule", P)
+    outcomes = f.obj(ps, "outcomesModule", P)
+    elig = f.obj(ps, "eligibilityModule", P)
+    cl = f.obj(ps, "contactsLocationsModule", P)
+    refs = f.obj(ps, "referencesModule", P)
+    derived = f.obj(study, "derivedSection", where)
+    cond_browse = f.obj(derived, "conditionBrowseModule", DS)
+    iv_browse = f.obj(derived, "interventionBrowseModule", DS)
 
-    lead = sponsor_mod.get("leadSponsor") or {}
-    rp = sponsor_mod.get("responsibleParty")
-    criteria = text(elig.get("eligibilityCriteria"))
+    def date_struct(key: str) -> TrialDate | None:
+        struct = f.obj(status, key, S)
+        w = f"{S}.{key}"
+        return r.date(f.s(struct, "date", w), f"{w}.date", f.s(struct, "type", w), f"{w}.type")
+
+    lead = f.obj(sponsor_mod, "leadSponsor", SC)
+    lead_name = f.s(lead, "name", f"{SC}.leadSponsor")
+    rp = f.obj(sponsor_mod, "responsibleParty", SC)
+    RP = f"{SC}.responsibleParty"
+    criteria = f.s(elig, "eligibilityCriteria", E)
     inclusion, exclusion = split_criteria(criteria)
 
     trial = Trial(
@@ -162,24 +185,25 @@ def study_to_trial(study: dict[str, Any], file: str, where: str = "$", *, checks
             file=file,
             checksum=checksum,
             last_update=r.date(
-                _get(status, "lastUpdatePostDateStruct", "date") or status.get("lastUpdateSubmitDate"),
+                f.s(f.obj(status, "lastUpdatePostDateStruct", S), "date", f"{S}.lastUpdatePostDateStruct")
+                or f.s(status, "lastUpdateSubmitDate", S),
                 f"{S}.lastUpdatePostDateStruct.date",
             ),
         ),
-        org_study_id=text(_get(ident, "orgStudyIdInfo", "id")),
+        org_study_id=f.s(f.obj(ident, "orgStudyIdInfo", ID), "id", f"{ID}.orgStudyIdInfo"),
         secondary_ids=[
-            SecondaryId(str(s["id"]).strip(), text(s.get("type")), text(s.get("domain")))
-            for s in ident.get("secondaryIdInfos") or []
-            if isinstance(s, dict) and text(s.get("id"))
+            SecondaryId(sid, f.s(s, "type", w), f.s(s, "domain", w))
+            for w, s in f.objs_of(f.arr(ident, "secondaryIdInfos", ID))
+            if (sid := f.s(s, "id", w))
         ],
-        nct_id_aliases=[a for a in (text(x) for x in ident.get("nctIdAliases") or []) if a],
-        acronym=text(ident.get("acronym")),
-        brief_title=text(ident.get("briefTitle")),
-        official_title=text(ident.get("officialTitle")),
-        overall_status=r.enum(Status, status.get("overallStatus"), f"{S}.overallStatus"),
-        last_known_status=r.enum(Status, status.get("lastKnownStatus"), f"{S}.lastKnownStatus"),
-        why_stopped=text(status.get("whyStopped")),
-        status_verified=r.date(status.get("statusVerifiedDate"), f"{S}.statusVerifiedDate"),
+        nct_id_aliases=f.strs_of(f.arr(ident, "nctIdAliases", ID)),
+        acronym=f.s(ident, "acronym", ID),
+        brief_title=f.s(ident, "briefTitle", ID),
+        official_title=f.s(ident, "officialTitle", ID),
+        overall_status=r.enum(Status, f.s(status, "overallStatus", S), f"{S}.overallStatus"),
+        last_known_status=r.enum(Status, f.s(status, "lastKnownStatus", S), f"{S}.lastKnownStatus"),
+        why_stopped=f.s(status, "whyStopped", S),
+        status_verified=r.date(f.s(status, "statusVerifiedDate", S), f"{S}.statusVerifiedDate"),
         start_date=date_struct("startDateStruct"),
         primary_completion_date=date_struct("primaryCompletionDateStruct"),
         completion_date=date_struct("completionDateStruct"),
@@ -187,176 +211,139 @@ def study_to_trial(study: dict[str, Any], file: str, where: str = "$", *, checks
         last_update_posted=date_struct("lastUpdatePostDateStruct"),
         results_first_posted=date_struct("resultsFirstPostDateStruct"),
         sponsor=Organization(
-            lead["name"].strip(),
-            r.enum(AgencyClass, lead.get("class"), f"{P}.sponsorCollaboratorsModule.leadSponsor.class"),
+            lead_name, r.enum(AgencyClass, f.s(lead, "class", f"{SC}.leadSponsor"), f"{SC}.leadSponsor.class")
         )
-        if text(lead.get("name"))
+        if lead_name
         else None,
         collaborators=[
-            Organization(
-                c["name"].strip(),
-                r.enum(AgencyClass, c.get("class"), f"{P}.sponsorCollaboratorsModule.collaborators[{i}].class"),
-            )
-            for i, c in enumerate(sponsor_mod.get("collaborators") or [])
-            if isinstance(c, dict) and text(c.get("name"))
+            Organization(cname, r.enum(AgencyClass, f.s(c, "class", w), f"{w}.class"))
+            for w, c in f.objs_of(f.arr(sponsor_mod, "collaborators", SC))
+            if (cname := f.s(c, "name", w))
         ],
         responsible_party=ResponsibleParty(
-            type=r.enum(ResponsiblePartyType, rp.get("type"), f"{P}.sponsorCollaboratorsModule.responsibleParty.type"),
-            investigator_name=text(rp.get("investigatorFullName")),
-            investigator_title=text(rp.get("investigatorTitle")),
-            investigator_affiliation=text(rp.get("investigatorAffiliation")),
+            type=r.enum(ResponsiblePartyType, f.s(rp, "type", RP), f"{RP}.type"),
+            investigator_name=f.s(rp, "investigatorFullName", RP),
+            investigator_title=f.s(rp, "investigatorTitle", RP),
+            investigator_affiliation=f.s(rp, "investigatorAffiliation", RP),
         )
-        if isinstance(rp, dict) and rp
+        if rp
         else None,
-        has_dmc=r.boolean(oversight.get("oversightHasDmc"), f"{P}.oversightModule.oversightHasDmc"),
-        fda_regulated_drug=r.boolean(oversight.get("isFdaRegulatedDrug"), f"{P}.oversightModule.isFdaRegulatedDrug"),
-        fda_regulated_device=r.boolean(
-            oversight.get("isFdaRegulatedDevice"), f"{P}.oversightModule.isFdaRegulatedDevice"
-        ),
-        brief_summary=text(desc.get("briefSummary")),
-        detailed_description=text(desc.get("detailedDescription")),
-        conditions=[
-            Condition(c) for c in dedupe([t for t in (text(x) for x in cond_mod.get("conditions") or []) if t])
-        ],
-        keywords=dedupe([t for t in (text(x) for x in cond_mod.get("keywords") or []) if t]),
-        study_type=r.enum(StudyType, design.get("studyType"), f"{P}.designModule.studyType"),
-        phases=sort_phases(r.enums(Phase, design.get("phases"), f"{P}.designModule.phases")),
-        allocation=r.enum(Allocation, info.get("allocation"), f"{P}.designModule.designInfo.allocation"),
-        intervention_model=r.enum(
-            InterventionModel, info.get("interventionModel"), f"{P}.designModule.designInfo.interventionModel"
-        ),
-        primary_purpose=r.enum(
-            PrimaryPurpose, info.get("primaryPurpose"), f"{P}.designModule.designInfo.primaryPurpose"
-        ),
-        masking=r.enum(Masking, masking.get("masking"), f"{P}.designModule.designInfo.maskingInfo.masking"),
-        who_masked=r.enums(WhoMasked, masking.get("whoMasked"), f"{P}.designModule.designInfo.maskingInfo.whoMasked"),
-        observational_model=r.enum(
-            ObservationalModel, info.get("observationalModel"), f"{P}.designModule.designInfo.observationalModel"
-        ),
-        time_perspective=r.enum(
-            TimePerspective, info.get("timePerspective"), f"{P}.designModule.designInfo.timePerspective"
-        ),
-        enrollment_count=r.integer(enrol.get("count"), f"{P}.designModule.enrollmentInfo.count"),
-        enrollment_type=r.enum(EnrollmentType, enrol.get("type"), f"{P}.designModule.enrollmentInfo.type"),
+        has_dmc=r.boolean(oversight.get("oversightHasDmc"), f"{OV}.oversightHasDmc"),
+        fda_regulated_drug=r.boolean(oversight.get("isFdaRegulatedDrug"), f"{OV}.isFdaRegulatedDrug"),
+        fda_regulated_device=r.boolean(oversight.get("isFdaRegulatedDevice"), f"{OV}.isFdaRegulatedDevice"),
+        brief_summary=f.s(desc, "briefSummary", DE),
+        detailed_description=f.s(desc, "detailedDescription", DE),
+        conditions=[Condition(c) for c in f.strs_of(f.arr(cond_mod, "conditions", C))],
+        keywords=f.strs_of(f.arr(cond_mod, "keywords", C)),
+        study_type=r.enum(StudyType, f.s(design, "studyType", D), f"{D}.studyType"),
+        phases=sort_phases(r.enums(Phase, f.strs_of(f.arr(design, "phases", D)), f"{D}.phases")),
+        allocation=r.enum(Allocation, f.s(info, "allocation", DI), f"{DI}.allocation"),
+        intervention_model=r.enum(InterventionModel, f.s(info, "interventionModel", DI), f"{DI}.interventionModel"),
+        primary_purpose=r.enum(PrimaryPurpose, f.s(info, "primaryPurpose", DI), f"{DI}.primaryPurpose"),
+        masking=r.enum(Masking, f.s(masking, "masking", DM), f"{DM}.masking"),
+        who_masked=r.enums(WhoMasked, f.strs_of(f.arr(masking, "whoMasked", DM)), f"{DM}.whoMasked"),
+        observational_model=r.enum(ObservationalModel, f.s(info, "observationalModel", DI), f"{DI}.observationalModel"),
+        time_perspective=r.enum(TimePerspective, f.s(info, "timePerspective", DI), f"{DI}.timePerspective"),
+        enrollment_count=r.integer(enrol.get("count"), f"{EN}.count"),
+        enrollment_type=r.enum(EnrollmentType, f.s(enrol, "type", EN), f"{EN}.type"),
         arms=[
             Arm(
-                label=a["label"].strip(),
-                type=r.enum(ArmType, a.get("type"), f"{P}.armsInterventionsModule.armGroups[{i}].type"),
-                description=text(a.get("description")),
-                intervention_names=dedupe([t for t in (text(x) for x in a.get("interventionNames") or []) if t]),
+                label=label,
+                type=r.enum(ArmType, f.s(a, "type", w), f"{w}.type"),
+                description=f.s(a, "description", w),
+                intervention_names=f.strs_of(f.arr(a, "interventionNames", w)),
             )
-            for i, a in enumerate(arms_mod.get("armGroups") or [])
-            if isinstance(a, dict) and text(a.get("label"))
+            for w, a in f.objs_of(f.arr(arms_mod, "armGroups", AI))
+            if (label := f.s(a, "label", w))
         ],
         interventions=[
             Intervention(
-                name=iv["name"].strip(),
-                type=r.enum(InterventionType, iv.get("type"), f"{P}.armsInterventionsModule.interventions[{i}].type"),
-                description=text(iv.get("description")),
-                other_names=dedupe([t for t in (text(x) for x in iv.get("otherNames") or []) if t]),
-                arm_labels=dedupe([t for t in (text(x) for x in iv.get("armGroupLabels") or []) if t]),
+                name=iname,
+                type=r.enum(InterventionType, f.s(iv, "type", w), f"{w}.type"),
+                description=f.s(iv, "description", w),
+                other_names=f.strs_of(f.arr(iv, "otherNames", w)),
+                arm_labels=f.strs_of(f.arr(iv, "armGroupLabels", w)),
             )
-            for i, iv in enumerate(arms_mod.get("interventions") or [])
-            if isinstance(iv, dict) and text(iv.get("name"))
+            for w, iv in f.objs_of(f.arr(arms_mod, "interventions", AI))
+            if (iname := f.s(iv, "name", w))
         ],
-        primary_outcomes=_outcomes(outcomes.get("primaryOutcomes")),
-        secondary_outcomes=_outcomes(outcomes.get("secondaryOutcomes")),
-        other_outcomes=_outcomes(outcomes.get("otherOutcomes")),
+        primary_outcomes=_outcomes(f, outcomes, "primaryOutcomes", OM),
+        secondary_outcomes=_outcomes(f, outcomes, "secondaryOutcomes", OM),
+        other_outcomes=_outcomes(f, outcomes, "otherOutcomes", OM),
         eligibility=Eligibility(
             criteria=criteria,
             inclusion=inclusion,
             exclusion=exclusion,
-            sex=r.enum(Sex, elig.get("sex"), f"{P}.eligibilityModule.sex"),
-            gender_based=r.boolean(elig.get("genderBased"), f"{P}.eligibilityModule.genderBased"),
-            min_age=r.age(elig.get("minimumAge"), f"{P}.eligibilityModule.minimumAge"),
-            max_age=r.age(elig.get("maximumAge"), f"{P}.eligibilityModule.maximumAge"),
-            healthy_volunteers=r.boolean(elig.get("healthyVolunteers"), f"{P}.eligibilityModule.healthyVolunteers"),
-            std_ages=[t for t in (text(x) for x in elig.get("stdAges") or []) if t],
+            sex=r.enum(Sex, f.s(elig, "sex", E), f"{E}.sex"),
+            gender_based=r.boolean(elig.get("genderBased"), f"{E}.genderBased"),
+            min_age=r.age(f.s(elig, "minimumAge", E), f"{E}.minimumAge"),
+            max_age=r.age(f.s(elig, "maximumAge", E), f"{E}.maximumAge"),
+            healthy_volunteers=r.boolean(elig.get("healthyVolunteers"), f"{E}.healthyVolunteers"),
+            std_ages=f.strs_of(f.arr(elig, "stdAges", E)),
         )
         if elig
         else None,
         locations=[
             Location(
-                facility=text(loc.get("facility")),
-                city=text(loc.get("city")),
-                state=text(loc.get("state")),
-                zip=text(loc.get("zip")),
-                country=text(loc.get("country")),
-                status=r.enum(LocationStatus, loc.get("status"), f"{P}.contactsLocationsModule.locations[{i}].status"),
+                facility=f.s(loc, "facility", w),
+                city=f.s(loc, "city", w),
+                state=f.s(loc, "state", w),
+                zip=f.s(loc, "zip", w),
+                country=f.s(loc, "country", w),
+                status=r.enum(LocationStatus, f.s(loc, "status", w), f"{w}.status"),
             )
-            for i, loc in enumerate(cl.get("locations") or [])
-            if isinstance(loc, dict)
+            for w, loc in f.objs_of(f.arr(cl, "locations", CL))
         ],
         officials=[
             Official(
-                name=o["name"].strip(),
-                role=r.enum(OfficialRole, o.get("role"), f"{P}.contactsLocationsModule.overallOfficials[{i}].role"),
-                affiliation=text(o.get("affiliation")),
+                name=oname,
+                role=r.enum(OfficialRole, f.s(o, "role", w), f"{w}.role"),
+                affiliation=f.s(o, "affiliation", w),
             )
-            for i, o in enumerate(cl.get("overallOfficials") or [])
-            if isinstance(o, dict) and text(o.get("name"))
+            for w, o in f.objs_of(f.arr(cl, "overallOfficials", CL))
+            if (oname := f.s(o, "name", w))
         ],
         contacts=[
             Contact(
-                name=text(c.get("name")),
-                role=r.enum(ContactRole, c.get("role"), f"{P}.contactsLocationsModule.centralContacts[{i}].role"),
-                phone=text(c.get("phone")),
-                email=text(c.get("email")),
+                name=f.s(c, "name", w),
+                role=r.enum(ContactRole, f.s(c, "role", w), f"{w}.role"),
+                phone=f.s(c, "phone", w),
+                email=f.s(c, "email", w),
             )
-            for i, c in enumerate(cl.get("centralContacts") or [])
-            if isinstance(c, dict)
+            for w, c in f.objs_of(f.arr(cl, "centralContacts", CL))
         ],
         references=[
             Reference(
-                pmid=text(ref.get("pmid")),
-                type=r.enum(ReferenceType, ref.get("type"), f"{P}.referencesModule.references[{i}].type"),
-                citation=text(ref.get("citation")),
+                pmid=f.s(ref, "pmid", w),
+                type=r.enum(ReferenceType, f.s(ref, "type", w), f"{w}.type"),
+                citation=f.s(ref, "citation", w),
             )
-            for i, ref in enumerate(refs.get("references") or [])
-            if isinstance(ref, dict)
+            for w, ref in f.objs_of(f.arr(refs, "references", R))
         ],
-        condition_mesh=_mesh(
-            r, _get(derived, "conditionBrowseModule", "meshes"), f"{where}.derivedSection.conditionBrowseModule.meshes"
-        ),
-        condition_mesh_ancestors=_mesh(
-            r,
-            _get(derived, "conditionBrowseModule", "ancestors"),
-            f"{where}.derivedSection.conditionBrowseModule.ancestors",
-        ),
-        intervention_mesh=_mesh(
-            r,
-            _get(derived, "interventionBrowseModule", "meshes"),
-            f"{where}.derivedSection.interventionBrowseModule.meshes",
-        ),
-        intervention_mesh_ancestors=_mesh(
-            r,
-            _get(derived, "interventionBrowseModule", "ancestors"),
-            f"{where}.derivedSection.interventionBrowseModule.ancestors",
-        ),
+        condition_mesh=_mesh(f, cond_browse, "meshes", f"{DS}.conditionBrowseModule"),
+        condition_mesh_ancestors=_mesh(f, cond_browse, "ancestors", f"{DS}.conditionBrowseModule"),
+        intervention_mesh=_mesh(f, iv_browse, "meshes", f"{DS}.interventionBrowseModule"),
+        intervention_mesh_ancestors=_mesh(f, iv_browse, "ancestors", f"{DS}.interventionBrowseModule"),
         has_results=r.boolean(study.get("hasResults"), f"{where}.hasResults"),
     )
     trial.source.notes.extend(r.notes)
     return trial
 
 
-def _outcomes(items: Any) -> list[Outcome]:
+def _outcomes(f: JsonFields, module: dict, key: str, where: str) -> list[Outcome]:
     return [
-        Outcome(
-            measure=o["measure"].strip(), time_frame=text(o.get("timeFrame")), description=text(o.get("description"))
-        )
-        for o in items or []
-        if isinstance(o, dict) and text(o.get("measure"))
+        Outcome(measure=measure, time_frame=f.s(o, "timeFrame", w), description=f.s(o, "description", w))
+        for w, o in f.objs_of(f.arr(module, key, where))
+        if (measure := f.s(o, "measure", w))
     ]
 
 
-def _mesh(r: FieldReader, items: Any, where: str) -> list[MeshTerm]:
+def _mesh(f: JsonFields, module: dict, key: str, where: str) -> list[MeshTerm]:
     out: list[MeshTerm] = []
     seen: set[str] = set()
-    for i, m in enumerate(items or []):
-        if not isinstance(m, dict):
-            continue
-        mid = r.mesh_id(m.get("id"), f"{where}[{i}].id")
+    for w, m in f.objs_of(f.arr(module, key, where)):
+        mid = f.r.mesh_id(f.s(m, "id", w), f"{w}.id")
         if mid and mid not in seen:
             seen.add(mid)
-            out.append(MeshTerm(mid, text(m.get("term"))))
+            out.append(MeshTerm(mid, f.s(m, "term", w)))
     return out

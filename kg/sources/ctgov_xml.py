@@ -241,7 +241,7 @@ def study_to_trial(
         el = top.get(tag)
         if el is None:
             return None
-        return r.date(_tx(el), f"{W}/{tag}", el.get("type"))
+        return r.date(_tx(el), f"{W}/{tag}", el.get("type"), f"{W}/{tag}/@type")
 
     design = _design(r, study, W)
     criteria = _block(study, "eligibility/criteria/textblock")
