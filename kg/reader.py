@@ -3,8 +3,11 @@ module that recognises its content."""
 
 from __future__ import annotations
 
+import codecs
 import logging
+import re
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +26,51 @@ MAX_MEMBER_BYTES = 512 * 1024 * 1024
 
 @dataclass(slots=True)
 class SourceFile:
+    """A file's content as the parsers read it: gzip unpacked, text in UTF-8 without
+    a byte-order mark. Its checksum in the graph is of these bytes, so the same record
+    gives the same checksum however it was compressed or encoded."""
+
     name: str  # file name, "archive.zip!member" for zip members
     data: bytes
+
+
+_GZIP_MAGIC = b"\x1f\x8b"
+#: Byte-order marks of the encodings converted to UTF-8 (longest first: UTF-32 LE's
+#: mark starts with UTF-16 LE's).
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_XML_ENCODING = re.compile(rb"""^(<\?xml[^>]*?\bencoding\s*=\s*)(["'])[^"']*\2""")
+
+
+def source_file(name: str, data: bytes) -> SourceFile | ParseError:
+    """``data`` read from ``name``, gunzipped (within :data:`MAX_MEMBER_BYTES`) and
+    converted to UTF-8 when it starts with a UTF-16 or UTF-32 byte-order mark (an XML
+    declaration then says UTF-8 too); a UTF-8 byte-order mark is dropped."""
+    if data.startswith(_GZIP_MAGIC):
+        try:
+            inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+            data = inflater.decompress(data, MAX_MEMBER_BYTES + 1)
+        except zlib.error as exc:
+            return ParseError(name, f"broken gzip data: {exc}")
+        if len(data) > MAX_MEMBER_BYTES:
+            return ParseError(name, f"unpacks to over the {MAX_MEMBER_BYTES}-byte limit")
+        if not inflater.eof:
+            return ParseError(name, "truncated gzip data")
+    if data.startswith(codecs.BOM_UTF8):
+        return SourceFile(name, data[len(codecs.BOM_UTF8) :])
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError as exc:
+                return ParseError(name, f"not valid {encoding.upper()} text at byte {exc.start}: {exc.reason}")
+            utf8 = text.lstrip("\ufeff").encode("utf-8")
+            return SourceFile(name, _XML_ENCODING.sub(rb"\1\2UTF-8\2", utf8, count=1))
+    return SourceFile(name, data)
 
 
 def iter_files(paths: Iterable[str | Path]) -> Iterator[SourceFile | ParseError]:
@@ -47,7 +93,7 @@ def _one(path: Path) -> Iterator[SourceFile | ParseError]:
         if zipfile.is_zipfile(path):
             yield from _zip(path)
             return
-        yield SourceFile(path.name, path.read_bytes())
+        yield source_file(path.name, path.read_bytes())
     except OSError as exc:
         yield ParseError(str(path), f"cannot read: {exc.strerror or exc}")
 
@@ -64,14 +110,18 @@ def _zip(path: Path) -> Iterator[SourceFile | ParseError]:
                     yield ParseError(name, f"member is {info.file_size} bytes, over the {MAX_MEMBER_BYTES}-byte limit")
                     continue
                 try:
-                    yield SourceFile(name, zf.read(info))
+                    data = zf.read(info)
                 except (zipfile.BadZipFile, OSError, EOFError) as exc:
                     yield ParseError(name, f"cannot read zip member: {exc}")
+                    continue
+                yield source_file(name, data)
     except zipfile.BadZipFile as exc:
         yield ParseError(path.name, f"broken zip archive: {exc}")
 
 
 def module_for(sf: SourceFile) -> ModuleType:
+    if not sf.data[:SNIFF_BYTES].strip() and not sf.data.strip():
+        raise UnknownFormat(sf.name, "empty file")
     module = detect(sf.data[:SNIFF_BYTES])
     if module is None:
         known = ", ".join(m.FORMAT.value for m in REGISTRY.values())
