@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from enum import Enum
 from typing import Any
 
@@ -91,13 +91,31 @@ def _check(items: list[Trial | ParseError], place: str | None) -> str | None:
     return None
 
 
-def _json_variants(raw: bytes) -> Iterator[tuple[str, object, bytes]]:
+def _sweep(variants: Iterable[tuple[str, str | None, Any, bytes]], *, strict: bool = False, minimum: int) -> None:
+    """Parse every ``(label, place, module, data)`` variant; fail listing the first
+    that broke. ``place`` is the JSON path mutated, where an error must point."""
+    failures = []
+    count = 0
+    for label, place, module, data in variants:
+        count += 1
+        try:
+            problem = _check(list(module.records(data, "f", strict=strict)), place)
+        except Exception as exc:
+            problem = f"{type(exc).__name__}: {exc}"
+        if problem:
+            failures.append(f"{label}: {problem}")
+    assert count >= minimum, f"only {count} variants: the fixture should give many"
+    assert not failures, f"{len(failures)} of {count} variants broke:\n" + "\n".join(failures[:20])
+
+
+def _json_variants(module: Any, raw: bytes) -> Iterator[tuple[str, str | None, Any, bytes]]:
     doc = orjson.loads(raw)
     for path in list(_paths(doc))[1:]:
         for value in _WRONG:
             variant = orjson.loads(raw)
             _set(variant, path, value)
-            yield _json_path(path), value, orjson.dumps(variant)
+            place = _json_path(path)
+            yield f"{place} = {value!r}", place, module, orjson.dumps(variant)
 
 
 @pytest.mark.parametrize(
@@ -110,19 +128,7 @@ def _json_variants(raw: bytes) -> Iterator[tuple[str, object, bytes]]:
 )
 @pytest.mark.parametrize("strict", [False, True], ids=["lenient", "strict"])
 def test_json_fields_of_the_wrong_kind(module: Any, fixture: str, strict: bool) -> None:
-    raw = (FIXTURES / fixture).read_bytes()
-    failures = []
-    count = 0
-    for place, value, data in _json_variants(raw):
-        count += 1
-        try:
-            problem = _check(list(module.records(data, "f.json", strict=strict)), place)
-        except Exception as exc:
-            problem = f"{type(exc).__name__}: {exc}"
-        if problem:
-            failures.append(f"{place} = {value!r}: {problem}")
-    assert count > 1500, "the fixture should give many variants"
-    assert not failures, f"{len(failures)} of {count} variants broke:\n" + "\n".join(failures[:20])
+    _sweep(_json_variants(module, (FIXTURES / fixture).read_bytes()), strict=strict, minimum=1500)
 
 
 def test_a_wrong_kind_is_a_note_when_lenient_and_an_error_when_strict() -> None:
@@ -150,67 +156,47 @@ def test_a_number_where_text_is_expected_reads_as_its_text() -> None:
     assert trial.org_study_id == "20190417"
 
 
-def _xml_variants(raw: bytes) -> Iterator[tuple[str, str, bytes]]:
+def _remove(e: Any) -> None:
+    e.getparent().remove(e)
+
+
+def _double(e: Any) -> None:
+    e.addnext(copy.deepcopy(e))
+
+
+def _empty(e: Any) -> None:
+    e.clear()
+
+
+def _text(e: Any) -> None:
+    e.text = "x"
+
+
+def _child(e: Any) -> None:
+    e.append(etree.Element("unexpected"))
+
+
+def _nested(e: Any) -> None:
+    e.append(etree.Element(e.tag))
+
+
+def _xml_variants(raw: bytes) -> Iterator[tuple[str, str | None, Any, bytes]]:
     root = etree.fromstring(raw)
     tree = root.getroottree()
     paths = [tree.getpath(e) for e in root.iter() if isinstance(e.tag, str)][1:]
-
-    def remove(e: Any) -> None:
-        e.getparent().remove(e)
-
-    def child(e: Any) -> None:
-        e.append(etree.Element("unexpected"))
-
-    def nested(e: Any) -> None:
-        e.append(etree.Element(e.tag))
-
-    def text(e: Any) -> None:
-        e.text = "x"
-
-    mutations = {
-        "remove": remove,
-        "duplicate": lambda e: e.addnext(copy.deepcopy(e)),
-        "empty": lambda e: e.clear(),
-        "text": text,
-        "child": child,
-        "nested": nested,
-    }
     for path in paths:
-        for name, mutate in mutations.items():
+        for mutate in (_remove, _double, _empty, _text, _child, _nested):
             variant = etree.fromstring(raw)
             mutate(variant.getroottree().xpath(path)[0])
-            yield path, name, etree.tostring(variant)
+            yield f"{mutate.__name__} {path}", None, ctgov_xml, etree.tostring(variant)
 
 
 @pytest.mark.parametrize("strict", [False, True], ids=["lenient", "strict"])
 def test_xml_elements_removed_doubled_emptied_or_nested(strict: bool) -> None:
-    raw = (FIXTURES / "records/xml/NCT09900011.xml").read_bytes()
-    failures = []
-    count = 0
-    for path, name, data in _xml_variants(raw):
-        count += 1
-        try:
-            problem = _check(list(ctgov_xml.records(data, "f.xml", strict=strict)), None)
-        except Exception as exc:
-            problem = f"{type(exc).__name__}: {exc}"
-        if problem:
-            failures.append(f"{name} {path}: {problem}")
-    assert count > 300
-    assert not failures, f"{len(failures)} of {count} variants broke:\n" + "\n".join(failures[:20])
+    _sweep(_xml_variants((FIXTURES / "records/xml/NCT09900011.xml").read_bytes()), strict=strict, minimum=300)
 
 
-_PAGES = [
-    "pages/veeva_many_arms_NCT04313647.txt",
-    "pages/basic_many_arms_NCT02315027.txt",
-    "pages/ignite_full_NCT04492501.txt",
-]
-
-
-@pytest.mark.parametrize("fixture", _PAGES, ids=lambda f: f.split("/")[1].split("_")[0])
-def test_page_lines_dropped_doubled_swapped_or_truncated(fixture: str) -> None:
-    lines = (FIXTURES / fixture).read_bytes().split(b"\n")
-    failures = []
-    count = 0
+def _page_variants(lines: list[bytes]) -> Iterator[tuple[str, str | None, Any, bytes]]:
     for i in range(len(lines)):
         variants = {
             "drop": lines[:i] + lines[i + 1 :],
@@ -222,17 +208,20 @@ def test_page_lines_dropped_doubled_swapped_or_truncated(fixture: str) -> None:
         for name, variant in variants.items():
             data = b"\n".join(variant)
             module = detect(data)
-            if module is None:  # no longer recognisable as a page: ingest reports it as unknown
-                continue
-            count += 1
-            try:
-                problem = _check(list(module.records(data, "p.txt")), None)
-            except Exception as exc:
-                problem = f"{type(exc).__name__}: {exc}"
-            if problem:
-                failures.append(f"{name} line {i + 1}: {problem}")
-    assert count > 200
-    assert not failures, f"{len(failures)} of {count} variants broke:\n" + "\n".join(failures[:20])
+            if module is not None:  # else no longer a page: ingest reports it as unknown
+                yield f"{name} line {i + 1}", None, module, data
+
+
+_PAGES = [
+    "pages/veeva_many_arms_NCT04313647.txt",
+    "pages/basic_many_arms_NCT02315027.txt",
+    "pages/ignite_full_NCT04492501.txt",
+]
+
+
+@pytest.mark.parametrize("fixture", _PAGES, ids=lambda f: f.split("/")[1].split("_")[0])
+def test_page_lines_dropped_doubled_swapped_or_truncated(fixture: str) -> None:
+    _sweep(_page_variants((FIXTURES / fixture).read_bytes().split(b"\n")), minimum=200)
 
 
 def test_a_bug_costs_one_trial_not_the_batch(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
