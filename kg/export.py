@@ -7,7 +7,9 @@ merge the trial graphs; quad formats keep one named graph per trial and source.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO
@@ -15,7 +17,29 @@ from typing import BinaryIO
 import pyoxigraph as ox
 
 from kg import terms as T
+from kg.errors import TrialKGError
 from kg.store import TrialStore
+
+
+class ExportError(TrialKGError):
+    """An export file could not be written (nothing is left at its path)."""
+
+
+@contextmanager
+def _atomic(path: Path) -> Iterator[str]:
+    """A temporary path beside ``path`` that becomes ``path`` only when the block
+    succeeds, so a failed or interrupted export never leaves a half-written file
+    (nor replaces a good one)."""
+    tmp = path.with_name(f".{path.name}.part")
+    try:
+        yield str(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 class ExportFormat(StrEnum):
@@ -73,8 +97,11 @@ def export(
             yield q if fmt.has_graphs else ox.Triple(q.subject, q.predicate, q.object)
 
     prefixes = T.PREFIXES if fmt in (ExportFormat.turtle, ExportFormat.trig) else None
-    target = str(out) if isinstance(out, Path) else out
-    ox.serialize(counted(), target, fmt.rdf_format, prefixes=prefixes)
+    if isinstance(out, Path):
+        with _atomic(out) as target:
+            ox.serialize(counted(), target, fmt.rdf_format, prefixes=prefixes)
+    else:
+        ox.serialize(counted(), out, fmt.rdf_format, prefixes=prefixes)
     return count
 
 
@@ -88,7 +115,10 @@ def export_chunks(
 ) -> list[tuple[Path, int]]:
     """Write N-Quads files of about ``chunk_quads`` quads each (a trial graph is never
     split across files) into ``directory``: the input of native bulk loaders."""
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExportError(f"cannot create {directory}: {exc.strerror or exc}") from exc
     graphs = graphs_to_export(store, nct_ids, vocab=vocab)
     written: list[tuple[Path, int]] = []
     part: list[ox.Quad] = []
@@ -97,7 +127,8 @@ def export_chunks(
         if not part:
             return
         path = directory / f"trialkg-{len(written) + 1:05d}.nq"
-        ox.serialize(part, str(path), ox.RdfFormat.N_QUADS)
+        with _atomic(path) as target:
+            ox.serialize(part, target, ox.RdfFormat.N_QUADS)
         written.append((path, len(part)))
         part.clear()
 

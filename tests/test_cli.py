@@ -11,6 +11,7 @@ import pyoxigraph as ox
 import pytest
 from typer.testing import CliRunner
 
+import kg.export
 from kg import __version__
 from kg.cli import app
 from kg.ingest import ingest
@@ -66,7 +67,12 @@ def test_show_json_facts_come_from_the_record(store: Path) -> None:
             "description": "Saline infusion on day 0 and day 7.",
             "interventions": ["Saline", "Standard therapy"],
         },
-        {"label": "Observation", "type": "NO_INTERVENTION", "description": "Registry follow-up only.", "interventions": []},
+        {
+            "label": "Observation",
+            "type": "NO_INTERVENTION",
+            "description": "Registry follow-up only.",
+            "interventions": [],
+        },
     ]
     assert rec["sponsor"] == {"name": "Example University Hospital", "class": "OTHER"}
     assert (rec["allocation"], rec["intervention_model"], rec["masking"]) == ("RANDOMIZED", "PARALLEL", "DOUBLE")
@@ -123,6 +129,33 @@ def test_export_selected_trial_and_chunks(store: Path, tmp_path: Path) -> None:
     files = sorted(chunks.glob("*.nq"))
     assert len(files) == 1  # one trial graph is never split across files
     assert len(list(ox.parse(path=str(files[0]), format=ox.RdfFormat.N_QUADS))) == len(ox.Store.read_only(str(store)))
+
+
+def test_export_to_an_unwritable_place_is_a_clean_error(store: Path, tmp_path: Path) -> None:
+    missing = tmp_path / "no such dir" / "out.ttl"
+    result = runner.invoke(app, ["export", "-o", str(missing), "--store", str(store)])
+    assert result.exit_code == 2
+    assert f"error: cannot write {missing}: " in result.stderr
+    assert not missing.parent.exists()
+
+
+def test_failed_export_keeps_the_previous_file_and_leaves_no_part(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out.nq"
+    out.write_text("the previous export\n")
+    real = kg.export.ox.serialize
+
+    def interrupted(quads, target, *args, **kwargs):  # type: ignore[no-untyped-def]
+        real(list(quads)[:3], target, *args, **kwargs)  # part of the output reaches the disk
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(kg.export.ox, "serialize", interrupted)
+    result = runner.invoke(app, ["export", "-f", "nquads", "-o", str(out), "--store", str(store)])
+    assert result.exit_code == 2
+    assert f"error: cannot write {out}: No space left on device" in result.stderr
+    assert out.read_text() == "the previous export\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["out.nq", "records", "store"])
 
 
 def test_stats_and_sparql(store: Path) -> None:
