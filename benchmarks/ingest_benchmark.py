@@ -14,13 +14,15 @@ Each phase runs in its own process so that peak memory (ru_maxrss) is its own.
 Results are printed as Markdown; paste them into benchmarks/RESULTS-ingest.md.
 """
 
+# kg is imported inside each phase, so that a phase's process loads only what it uses
+# ruff: noqa: PLC0415
+
 from __future__ import annotations
 
 import argparse
 import json
 import multiprocessing as mp
 import os
-import platform
 import resource
 import shutil
 import sys
@@ -30,19 +32,10 @@ from pathlib import Path
 
 import orjson
 import pyoxigraph as ox
+from _machine import describe, markdown
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
-
-
-def machine() -> str:
-    """The host (CPU, cores, RAM, OS, as the query benchmark prints it) and the versions."""
-    from importlib.metadata import version
-
-    from query_benchmark import machine as host
-
-    libs = ", ".join(f"{p} {version(p)}" for p in ("trialkg", "pyoxigraph", "orjson", "lxml"))
-    return f"{host()}; Python {platform.python_version()}; {libs}"
 
 
 def _peak_mb(workers: int = 0) -> float:
@@ -193,7 +186,8 @@ def main() -> None:
     if not corpus.is_dir():
         sys.exit(f"no corpus at {corpus}: pass --shared")
     OUT.mkdir(exist_ok=True)
-    print(f"## Ingest benchmark\n\nMachine: {machine()}\nWorkers: {args.workers}\n")
+    machine = markdown(describe("pyoxigraph", "orjson", "lxml"))
+    print(f"## Ingest benchmark\n\n### Machine\n\n{machine}\n\n### Results\n\nWorkers: {args.workers}\n")
     rows = []
     for label, paths in (("whole corpus", [str(corpus)]), ("v2 JSON only", [str(corpus / "ctgov-v2-json")])):
         for workers in sorted({1, args.workers}):
@@ -201,22 +195,23 @@ def main() -> None:
             e = _in_child(phase_export, str(OUT / "store"), str(OUT / "export.nq"))
             f = _in_child(phase_floor, paths, str(OUT / "export.nq"), str(OUT / "floor-store"))
             rows.append((label, workers, r, f, e))
-    print("| input | workers | trials | quads | ingest s | trials/s | quads/s | peak MB | floor s (parse + bulk load) | ratio to floor |")
+    print(
+        "| input | workers | trials | quads | ingest s | trials/s | quads/s | peak MB "
+        "| floor s (parse + bulk load) | ratio to floor |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for label, workers, r, f, _e in rows:
         print(
             f"| {label} | {workers} | {r['trials']} | {r['quads']} | {r['seconds']:.1f} | {r['trials_per_s']:.0f} | "
-            f"{r['quads_per_s']:.0f} | {r['peak_mb']:.0f} | {f['seconds']:.1f} ({f['parse_seconds']:.1f} + {f['load_seconds']:.1f}) | "
+            f"{r['quads_per_s']:.0f} | {r['peak_mb']:.0f} | "
+            f"{f['seconds']:.1f} ({f['parse_seconds']:.1f} + {f['load_seconds']:.1f}) | "
             f"{r['seconds'] / f['seconds']:.2f}x |"
         )
     v2_trials = rows[-1][2]["trials"]  # the last row is v2 JSON; its export is in export.nq
     c = _in_child(phase_ceiling, str(OUT / "export.nq"), str(OUT / "floor-store"), v2_trials)
     print(f"\npyoxigraph's own loaders on the v2 JSON N-Quads ({c['quads']} quads, {v2_trials} trials):\n")
     for mode in ("disk bulk_load", "memory bulk_load", "disk extend"):
-        print(
-            f"- {mode}: {c[mode]:.2f} s = {c['quads'] / c[mode]:,.0f} quads/s = "
-            f"{v2_trials / c[mode]:,.0f} trials/s"
-        )
+        print(f"- {mode}: {c[mode]:.2f} s = {c['quads'] / c[mode]:,.0f} quads/s = {v2_trials / c[mode]:,.0f} trials/s")
     p = _in_child(phase_profile, [str(corpus)])
     total = p["parse"] + p["map"] + p["serialise"] + p["store"]
     print(f"\nWhere the time goes (one process, {p['trials']} trials, {total:.1f} s):\n")

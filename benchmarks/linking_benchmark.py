@@ -43,7 +43,6 @@ from __future__ import annotations
 import argparse
 import copy
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -54,8 +53,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
+from _machine import describe, markdown
 
-import kg
 from kg.enums import LinkMethod
 from kg.linking import Linker
 from kg.linking.normalise import ordered_key, words
@@ -262,13 +261,10 @@ def main() -> int:
         return 2
 
     print("== machine")
-    print(f"platform   {platform.platform()}")
-    print(f"cpu        {platform.processor() or platform.machine()} x{os.cpu_count()}")
-    print(f"python     {sys.version.split()[0]}")
-    print(f"pyoxigraph {ox.__version__}")
+    print(markdown(describe("pyoxigraph")))
     git = ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"]
     commit = subprocess.run(git, check=False, capture_output=True, text=True)
-    print(f"trialkg    {kg.__version__} (commit {commit.stdout.strip() or 'unknown'})")
+    print(f"- trialkg commit: {commit.stdout.strip() or 'unknown'}")
 
     print("\n== vocabulary")
     store = ox.Store()

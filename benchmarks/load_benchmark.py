@@ -30,20 +30,19 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
-import platform
 import shutil
 import socket
 import subprocess
 import sys
 import time
-from importlib.metadata import version
 from pathlib import Path
 
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _machine import describe, load_average, markdown  # noqa: E402
 
 from kg.export import export_chunks  # noqa: E402
 from kg.ingest import ingest  # noqa: E402
@@ -64,41 +63,6 @@ def oxigraph_binary() -> str:
     if not found:
         raise SystemExit("the oxigraph command is not installed: pip install oxigraph")
     return found
-
-
-def machine() -> dict[str, str]:
-    cpu = platform.processor() or "unknown"
-    ram = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                ram = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-    except OSError:
-        pass
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    oxi = subprocess.run([oxigraph_binary(), "--version"], capture_output=True, text=True, check=False).stdout.strip()
-    return {
-        "CPU": cpu,
-        "usable cores": str(cores),
-        "RAM": ram,
-        "OS": f"{platform.system()} {platform.release()}",
-        "Python": platform.python_version(),
-        "oxigraph server": oxi or "unknown",
-        "pyoxigraph": version("pyoxigraph"),
-        "httpx": version("httpx"),
-        "trialkg": version("trialkg"),
-    }
-
-
-def load_average() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "unknown"
 
 
 def free_port() -> int:
@@ -249,9 +213,9 @@ def main() -> None:
     )
     args = ap.parse_args()
 
-    info = machine()
-    started_load = load_average()
-    print("machine:", info)
+    oxigraph_binary()  # stop now, not after the corpus ingest, when the server is missing
+    info = describe("oxigraph", "pyoxigraph", "httpx")
+    print(markdown(info))
     OUT.mkdir(parents=True, exist_ok=True)
 
     corpus_work = OUT / "corpus"
@@ -275,10 +239,10 @@ def main() -> None:
         label = f"{args.scaled:,} trials"
         results.append((label, args.scaled, *bench(big, label, scaled_work, parse_configs(args.scaled_configs))))
 
-    write_results(args, info, started_load, results)
+    write_results(args, info, results)
 
 
-def write_results(args: argparse.Namespace, info: dict[str, str], started_load: str, results: list) -> None:  # type: ignore[type-arg]
+def write_results(args: argparse.Namespace, info: dict[str, str], results: list) -> None:  # type: ignore[type-arg]
     lines = [
         "# `trialkg load` throughput into Oxigraph server",
         "",
@@ -295,9 +259,8 @@ def write_results(args: argparse.Namespace, info: dict[str, str], started_load: 
         "",
         "## Machine",
         "",
-        *[f"- {k}: {v}" for k, v in info.items()],
-        f"- load average when the benchmark started (1/5/15 min): {started_load}; "
-        f"when it ended: {load_average()} (the machine is shared: timings are noisy)",
+        markdown(info),
+        f"- load average when it ended: {load_average()}; the machine is shared: timings are noisy",
         "",
     ]
     for label, trials, ref, triples, runs in results:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import shutil
 import statistics
 import sys
@@ -39,9 +38,8 @@ ROOT = HERE.parent
 OUT = HERE / "out" / "queries"
 sys.path.insert(0, str(ROOT))
 
-import importlib.metadata as md  # noqa: E402
+from _machine import describe, load_average, markdown  # noqa: E402
 
-from kg import __version__  # noqa: E402
 from kg.errors import ParseError  # noqa: E402
 from kg.linking import Linker  # noqa: E402
 from kg.mapping import MappingOptions, trial_quads  # noqa: E402
@@ -57,42 +55,6 @@ LABEL_RUNS = [
     ("phase-distribution", {"condition": "Psoriasis"}),
     ("co-treatments", {"intervention": "cyclophosphamide"}),
 ]
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = ""
-    try:
-        kb = int(next(x for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith("MemTotal")).split()[1])
-        mem = f", {kb / 1024 / 1024:.0f} GiB RAM"
-    except (OSError, StopIteration):
-        pass
-    return f"{cpu}, {os.cpu_count()} CPUs{mem}, {platform.system()} {platform.release()}"
-
-
-def versions() -> str:
-    parts = [f"Python {platform.python_version()}", f"trialkg {__version__}"]
-    for dist in ("pyoxigraph", "SPARQLWrapper"):
-        try:
-            parts.append(f"{dist} {md.version(dist)}")
-        except md.PackageNotFoundError:
-            parts.append(f"{dist} (not installed)")
-    return ", ".join(parts)
-
-
-def load() -> str:
-    try:
-        one, five, fifteen = os.getloadavg()
-    except OSError:
-        return "unknown"
-    return f"{one:.1f} / {five:.1f} / {fifteen:.1f} (1 / 5 / 15 min)"
 
 
 # --------------------------------------------------------------------------
@@ -250,7 +212,7 @@ def main() -> None:
     build_seconds = time.perf_counter() - started
     corpus = ox.Store.read_only(str(corpus_path))
     big = ox.Store.read_only(str(big_path))
-    load_before = load()
+    info = describe("pyoxigraph", "SPARQLWrapper")
     corpus_t = measure("corpus", corpus, args.runs)
     big_t = measure(f"{args.trials}", big, args.runs)
     report = "\n".join(
@@ -259,9 +221,13 @@ def main() -> None:
             "",
             f"Produced by `python benchmarks/query_benchmark.py` (--trials {args.trials} --runs {args.runs}).",
             "",
-            f"- Machine: {machine()}",
-            f"- Versions: {versions()}",
-            f"- Load average before the runs: {load_before}; after: {load()}",
+            "## Machine",
+            "",
+            markdown(info),
+            f"- load average when it ended: {load_average()}",
+            "",
+            "## Results",
+            "",
             f"- Corpus store: {trial_count(corpus):,} trials, {len(corpus):,} quads "
             f"({(corpus_path / 'BUILT').read_text().strip()})",
             f"- Scaled store: {trial_count(big):,} trials, {len(big):,} quads "

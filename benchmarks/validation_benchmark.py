@@ -20,28 +20,27 @@ Steps:
    ``--scaled-sample`` trials with both engines (pySHACL on all 100,000 would take
    hours): trials/s.
 
-Prints the machine (CPU model, cores, RAM) and library versions, and writes a
-Markdown summary to ``--out``.
+Prints the machine and the library versions (``benchmarks/_machine.py``), and writes
+a Markdown summary to ``--out``.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
-import os
-import platform
 import shutil
 import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from importlib.metadata import version
 from pathlib import Path
 
 import pyoxigraph as ox
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _machine import describe, markdown  # noqa: E402
 
 from kg.ingest import ingest  # noqa: E402
 from kg.mapping import MappingOptions  # noqa: E402
@@ -50,37 +49,6 @@ from kg.validation import Engine, Severity, ValidationReport, validate_merged, v
 
 PINNED = MappingOptions(ingest_time="2024-01-01T00:00:00Z")
 OUT = ROOT / "benchmarks" / "out"
-
-
-def machine() -> dict[str, str]:
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram = "unknown"
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                ram = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-    except OSError:
-        pass
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "unknown"
-    return {
-        "CPU": cpu,
-        "load average at start (1, 5, 15 min)": load,
-        "usable cores": str(cores),
-        "RAM": ram,
-        "Python": platform.python_version(),
-        "pyshacl": version("pyshacl"),
-        "rdflib": version("rdflib"),
-        "pyoxigraph": version("pyoxigraph"),
-        "trialkg": version("trialkg"),
-    }
 
 
 def timed(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -156,9 +124,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "RESULTS-validation.md")
     args = ap.parse_args()
 
-    info = machine()
-    for k, v in info.items():
-        print(f"{k}: {v}")
+    info = describe("pyshacl", "rdflib", "pyoxigraph")
+    print(markdown(info))
     rows: list[tuple[str, str, str, str, str]] = []
 
     def row(data: str, engine: str, workers: str, n: int, t: float) -> None:
@@ -242,9 +209,11 @@ def main() -> None:
         "Produced by `python benchmarks/validation_benchmark.py` (the machine is shared with other work, "
         "so timings vary by some 20%).",
         "",
-        "| machine | |",
-        "|---|---|",
-        *[f"| {k} | {v} |" for k, v in info.items()],
+        "## Machine",
+        "",
+        markdown(info),
+        "",
+        "## Results",
         "",
         "| data | engine | workers | seconds | trials/s |",
         "|---|---|---|---|---|",
