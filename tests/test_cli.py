@@ -173,6 +173,10 @@ def test_stats_and_sparql(store: Path) -> None:
     bad = runner.invoke(app, ["sparql", "SELECT WHERE", "--store", str(store)])
     assert bad.exit_code == 2
     assert "SPARQL syntax error" in bad.output
+    missing = runner.invoke(app, ["sparql", "--file", "no-such-query.rq", "--store", str(store)])
+    assert missing.exit_code == 2
+    assert "'no-such-query.rq' does not exist" in missing.output
+    assert missing.exception is None or isinstance(missing.exception, SystemExit)
 
 
 def test_stats_counts_graphs_of_other_versions(store: Path, tmp_path: Path) -> None:

@@ -243,7 +243,10 @@ def stats(
 @app.command()
 def sparql(
     query: Annotated[str | None, typer.Argument(help="A SPARQL query (or use --file).")] = None,
-    file: Annotated[Path | None, typer.Option("--file", help="Read the query from this file.")] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option("--file", help="Read the query from this file.", exists=True, dir_okay=False, readable=True),
+    ] = None,
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
     store: StoreOption = None,
 ) -> None:
