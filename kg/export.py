@@ -7,8 +7,13 @@ merge the trial graphs; quad formats keep one named graph per trial and source.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -78,6 +83,11 @@ def iter_quads(store: TrialStore, graphs: list[str]) -> Iterator[ox.Quad]:
         yield from store.graph_quads(g)
 
 
+#: Below this many graphs an export runs in one process: starting workers costs more.
+PARALLEL_MIN_GRAPHS = 2000
+_COPY_BUFFER = 1 << 20
+
+
 def export(
     store: TrialStore,
     out: BinaryIO | Path,
@@ -85,9 +95,34 @@ def export(
     *,
     nct_ids: list[str] | None = None,
     vocab: bool = False,
+    workers: int = 1,
 ) -> int:
-    """Write the selected graphs to ``out``; returns the number of statements written."""
+    """Write the selected graphs to ``out``; returns the number of statements written.
+
+    With ``workers`` > 1, an on-disk store and at least :data:`PARALLEL_MIN_GRAPHS`
+    graphs, the graphs are split into consecutive runs: this process writes the first
+    straight to ``out`` while worker processes, each with its own read-only handle on
+    the store, write the others to part files beside it, which are then appended in
+    order. Reading the store is what export waits on, and it scales with the cores.
+    N-Triples and N-Quads come out byte for byte as from one process; Turtle and TriG
+    hold the same statements, each part starting a new subject block.
+    """
     graphs = graphs_to_export(store, nct_ids, vocab=vocab)
+    runs = 1
+    if workers > 1 and store.path is not None and len(graphs) >= PARALLEL_MIN_GRAPHS:
+        runs = workers
+    if isinstance(out, Path):
+        with _atomic(out) as target:
+            if runs == 1:
+                return _write(store, graphs, target, fmt)
+            with open(target, "wb") as fh:
+                return _write_parallel(store, graphs, fh, fmt, runs=runs, part_dir=out.parent)
+    if runs == 1:
+        return _write(store, graphs, out, fmt)
+    return _write_parallel(store, graphs, out, fmt, runs=runs, part_dir=None)
+
+
+def _write(store: TrialStore, graphs: list[str], target: BinaryIO | str, fmt: ExportFormat) -> int:
     count = 0
 
     def counted() -> Iterator[ox.Quad | ox.Triple]:
@@ -96,13 +131,60 @@ def export(
             count += 1
             yield q if fmt.has_graphs else ox.Triple(q.subject, q.predicate, q.object)
 
-    prefixes = T.PREFIXES if fmt in (ExportFormat.turtle, ExportFormat.trig) else None
-    if isinstance(out, Path):
-        with _atomic(out) as target:
-            ox.serialize(counted(), target, fmt.rdf_format, prefixes=prefixes)
-    else:
-        ox.serialize(counted(), out, fmt.rdf_format, prefixes=prefixes)
+    ox.serialize(counted(), target, fmt.rdf_format, prefixes=_prefixes(fmt))  # type: ignore[arg-type]
     return count
+
+
+def _prefixes(fmt: ExportFormat) -> dict[str, str] | None:
+    return T.PREFIXES if fmt in (ExportFormat.turtle, ExportFormat.trig) else None
+
+
+def _header(fmt: ExportFormat) -> bytes:
+    """The prefix declarations that open a Turtle or TriG document (empty for the line
+    formats): each part after the first would repeat them, so they are dropped there."""
+    prefixes = _prefixes(fmt)
+    if prefixes is None:
+        return b""
+    probe = ox.NamedNode("urn:x-trialkg:probe")
+    statement = ox.Quad(probe, probe, probe, probe) if fmt.has_graphs else ox.Triple(probe, probe, probe)
+    sample = ox.serialize([statement], None, fmt.rdf_format, prefixes=prefixes) or b""  # type: ignore[list-item]
+    lines = sample.splitlines(keepends=True)
+    return b"".join(line for line in lines[: len(prefixes)] if line.startswith(b"@prefix "))
+
+
+def _export_part(store_path: str, graphs: list[str], fmt: str, target: str) -> int:
+    """A worker's share: its own read-only handle on the store, its run of graphs, one part file."""
+    return _write(TrialStore(store_path, read_only=True), graphs, target, ExportFormat(fmt))
+
+
+def _write_parallel(
+    store: TrialStore, graphs: list[str], out: BinaryIO, fmt: ExportFormat, *, runs: int, part_dir: Path | None
+) -> int:
+    size = -(-len(graphs) // runs)
+    shares = [graphs[i : i + size] for i in range(0, len(graphs), size)]
+    header = _header(fmt)
+    try:
+        with (
+            tempfile.TemporaryDirectory(prefix=".trialkg-export-", dir=part_dir) as tmp,
+            ProcessPoolExecutor(len(shares) - 1, mp_context=multiprocessing.get_context("spawn")) as pool,
+        ):
+            parts = [Path(tmp) / f"part-{i:03d}" for i in range(1, len(shares))]
+            futures = [
+                pool.submit(_export_part, str(store.path), share, fmt.value, str(part))
+                for share, part in zip(shares[1:], parts, strict=True)
+            ]
+            count = _write(store, shares[0], out, fmt)
+            out.flush()
+            for future, part in zip(futures, parts, strict=True):
+                count += future.result()
+                with part.open("rb") as src:
+                    if header and src.read(len(header)) != header:
+                        src.seek(0)
+                    shutil.copyfileobj(src, out, _COPY_BUFFER)
+                part.unlink()
+            return count
+    except BrokenProcessPool as exc:
+        raise ExportError(f"an export worker stopped: {exc}") from exc
 
 
 def export_chunks(

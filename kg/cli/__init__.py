@@ -133,10 +133,17 @@ def export(
         int | None,
         typer.Option("--chunk-quads", help="N-Quads only: write files of about this many quads into --output (a directory)."),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", "-j", help="Processes reading the store for large exports (default: one per core, up to 4)."
+        ),
+    ] = None,
     store: StoreOption = None,
 ) -> None:
     """Export the graph (streaming; Turtle and TriG with prefixes)."""
     from kg.export import ExportFormat, export as run, export_chunks
+    from kg.ingest import default_workers
 
     try:
         f = ExportFormat(fmt)
@@ -150,11 +157,12 @@ def export(
             files = export_chunks(ts, output, chunk_quads=chunk_quads, nct_ids=trial, vocab=vocab)
             typer.echo(f"{sum(n for _, n in files)} quads in {len(files)} file(s) under {output}", err=True)
             return
+        n_workers = workers if workers is not None else default_workers()
         if output is None:
-            n = run(ts, sys.stdout.buffer, f, nct_ids=trial, vocab=vocab)
+            n = run(ts, sys.stdout.buffer, f, nct_ids=trial, vocab=vocab, workers=n_workers)
             sys.stdout.buffer.flush()
         else:
-            n = run(ts, output, f, nct_ids=trial, vocab=vocab)
+            n = run(ts, output, f, nct_ids=trial, vocab=vocab, workers=n_workers)
             typer.echo(f"{n} statements written to {output}", err=True)
     except TrialKGError as exc:
         raise fail(str(exc)) from None
