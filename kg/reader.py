@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+from lxml import etree
+
 from kg.errors import ParseError, UnknownFormat
 from kg.model import Trial
 from kg.sources import REGISTRY, SNIFF_BYTES, detect
+from kg.sources._html import html_to_text, looks_like_html
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +30,7 @@ MAX_MEMBER_BYTES = 512 * 1024 * 1024
 @dataclass(slots=True)
 class SourceFile:
     """A file's content as the parsers read it: gzip unpacked, text in UTF-8 without
-    a byte-order mark. Its checksum in the graph is of these bytes, so the same record
+    a byte-order mark, HTML rendered as text. Its checksum in the graph is of these bytes, so the same record
     gives the same checksum however it was compressed or encoded."""
 
     name: str  # file name, "archive.zip!member" for zip members
@@ -49,7 +52,8 @@ _XML_ENCODING = re.compile(rb"""^(<\?xml[^>]*?\bencoding\s*=\s*)(["'])[^"']*\2""
 def source_file(name: str, data: bytes) -> SourceFile | ParseError:
     """``data`` read from ``name``, gunzipped (within :data:`MAX_MEMBER_BYTES`) and
     converted to UTF-8 when it starts with a UTF-16 or UTF-32 byte-order mark (an XML
-    declaration then says UTF-8 too); a UTF-8 byte-order mark is dropped."""
+    declaration then says UTF-8 too); a UTF-8 byte-order mark is dropped. An HTML page
+    (a mirror page saved from a browser) becomes its visible text."""
     if data.startswith(_GZIP_MAGIC):
         try:
             inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
@@ -61,15 +65,22 @@ def source_file(name: str, data: bytes) -> SourceFile | ParseError:
         if not inflater.eof:
             return ParseError(name, "truncated gzip data")
     if data.startswith(codecs.BOM_UTF8):
-        return SourceFile(name, data[len(codecs.BOM_UTF8) :])
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            try:
-                text = data.decode(encoding)
-            except UnicodeDecodeError as exc:
-                return ParseError(name, f"not valid {encoding.upper()} text at byte {exc.start}: {exc.reason}")
-            utf8 = text.lstrip("\ufeff").encode("utf-8")
-            return SourceFile(name, _XML_ENCODING.sub(rb"\1\2UTF-8\2", utf8, count=1))
+        data = data[len(codecs.BOM_UTF8) :]
+    else:
+        for bom, encoding in _BOMS:
+            if data.startswith(bom):
+                try:
+                    text = data.decode(encoding)
+                except UnicodeDecodeError as exc:
+                    return ParseError(name, f"not valid {encoding.upper()} text at byte {exc.start}: {exc.reason}")
+                utf8 = text.lstrip("\ufeff").encode("utf-8")
+                data = _XML_ENCODING.sub(rb"\1\2UTF-8\2", utf8, count=1)
+                break
+    if looks_like_html(data):
+        try:
+            data = html_to_text(data)
+        except (etree.ParserError, ValueError) as exc:
+            return ParseError(name, f"unreadable HTML: {exc}")
     return SourceFile(name, data)
 
 

@@ -1,0 +1,129 @@
+"""Mirror pages saved as HTML read like the text pages: the seeds, rendered into HTML
+here (paragraphs, line breaks, lists, nested divs, a stale charset declaration, scripts
+and styles around them), give the same trials as the seeds themselves."""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kg.model import Trial
+from kg.reader import read_trials
+from kg.sources._html import html_to_text, looks_like_html
+from tests.conftest import EXAMPLES, FIXTURES
+
+SEEDS = sorted((EXAMPLES / "pages").glob("*.txt"))
+
+
+def _as_html(text: str) -> bytes:
+    """A page's text as a browser might have saved it: each paragraph becomes a <p> with
+    <br> between its lines, a list, or divs, in turn; invisible content around it."""
+    blocks = []
+    for i, para in enumerate(p for p in re.split(r"\n\s*\n", text) if p.strip()):
+        lines = [html.escape(line.strip()) for line in para.splitlines() if line.strip()]
+        if i % 3 == 0:
+            blocks.append("<p>" + "<br>\n".join(lines) + "</p>")
+        elif i % 3 == 1:
+            blocks.append("<ul>" + "".join(f"<li><span>{line}</span></li>" for line in lines) + "</ul>")
+        else:
+            blocks.append('<div class="card">' + "".join(f"<div>{line}</div>" for line in lines) + "</div>")
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="iso-8859-1"><title>Trial</title>'
+        "<style>p { margin: 0 }</style><script>var x = '<p>Phase 3</p>';</script></head>\n"
+        "<body><noscript>Enable JavaScript: Status: WITHDRAWN</noscript>\n"
+        + "\n".join(blocks)
+        + "\n<script>track('Enrollment: 9999')</script></body></html>\n"
+    )
+    return page.encode("utf-8")
+
+
+def _plain(trial: Trial) -> dict[str, Any]:
+    data = dataclasses.asdict(trial)
+    for key in ("file", "checksum", "notes"):
+        data["source"].pop(key)
+    return _squash(data)
+
+
+def _squash(value: Any) -> Any:
+    """Free text compared word by word: a saved page re-flows white space."""
+    if isinstance(value, str):
+        return " ".join(value.split())
+    if isinstance(value, dict):
+        return {k: _squash(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_squash(v) for v in value]
+    return value
+
+
+@pytest.mark.parametrize("seed", SEEDS, ids=lambda p: p.name)
+def test_seed_saved_as_html_gives_the_same_trial(seed: Path, tmp_path: Path) -> None:
+    saved = tmp_path / (seed.stem + ".html")
+    saved.write_bytes(_as_html(seed.read_text(encoding="utf-8")))
+    [from_text] = read_trials([seed])
+    [from_html] = read_trials([saved])
+    assert isinstance(from_text, Trial), from_text
+    assert isinstance(from_html, Trial), from_html
+    assert from_html.source.format == from_text.source.format
+    assert from_html.source.file == saved.name
+    assert _plain(from_html) == _plain(from_text)
+
+
+def test_what_is_rendered_and_what_is_not() -> None:
+    page = b"""<!doctype html><html><head><title>Not shown</title></head><body>
+    <h2>Status and phase</h2>
+    <div><span>Completed</span>   <b>now</b></div>
+    <table><tr><th>Sponsor:</th><td>Example &amp; Co.</td></tr><tr><td>Phase:</td><td>PHASE2</td></tr></table>
+    <p>one<br>two</p>
+    <pre>  keep
+  these lines</pre>
+    <!-- Enrollment: 10 -->
+    <select><option>Choose</option></select>
+    </body></html>"""
+    assert html_to_text(page).decode("utf-8").split("\n") == [
+        "Status and phase",
+        "",
+        "Completed now",
+        "",
+        "Sponsor: Example & Co.",
+        "",
+        "Phase: PHASE2",
+        "",
+        "one",
+        "two",
+        "",
+        "keep",
+        "these lines",
+        "",
+    ]
+
+
+def test_encodings_utf8_whatever_declared_else_the_declaration() -> None:
+    title = "Étude de phase 2 à Québec"
+    body = f"<html><head><meta charset='iso-8859-1'></head><body><p>{title}</p></body></html>"
+    assert html_to_text(body.encode("utf-8")) == f"{title}\n".encode()
+    assert html_to_text(body.encode("iso-8859-1")) == f"{title}\n".encode()
+
+
+def test_only_html_documents_are_taken_for_html() -> None:
+    assert looks_like_html(b"<!DOCTYPE html>\n<html>")
+    assert looks_like_html(b'<?xml version="1.0"?>\n<html xmlns="http://www.w3.org/1999/xhtml">')
+    for path in (FIXTURES / "records/xml").glob("*.xml"):
+        assert not looks_like_html(path.read_bytes()), path.name
+    for seed in SEEDS:
+        assert not looks_like_html(seed.read_bytes()), seed.name
+
+
+def test_truncated_or_garbled_html_gives_a_trial_or_a_clean_error(tmp_path: Path) -> None:
+    page = _as_html(SEEDS[0].read_text(encoding="utf-8"))
+    cuts = range(len(page) // 40, len(page), len(page) // 40)
+    variants = [page[:n] for n in cuts] + [page.replace(b"</div>", b"<div>"), page.replace(b"<", b"<<", 7)]
+    for i, data in enumerate(variants):
+        path = tmp_path / f"v{i}.html"
+        path.write_bytes(data)
+        for item in read_trials([path]):
+            assert isinstance(item, Trial) or item.file == path.name, item
