@@ -146,8 +146,10 @@ def _header(fmt: ExportFormat) -> bytes:
     if prefixes is None:
         return b""
     probe = ox.NamedNode("urn:x-trialkg:probe")
-    statement = ox.Quad(probe, probe, probe, probe) if fmt.has_graphs else ox.Triple(probe, probe, probe)
-    sample = ox.serialize([statement], None, fmt.rdf_format, prefixes=prefixes) or b""  # type: ignore[list-item]
+    statements: list[ox.Quad] | list[ox.Triple] = (
+        [ox.Quad(probe, probe, probe, probe)] if fmt.has_graphs else [ox.Triple(probe, probe, probe)]
+    )
+    sample = ox.serialize(statements, None, fmt.rdf_format, prefixes=prefixes) or b""
     lines = sample.splitlines(keepends=True)
     return b"".join(line for line in lines[: len(prefixes)] if line.startswith(b"@prefix "))
 

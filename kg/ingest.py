@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 import pyoxigraph as ox
 
@@ -151,12 +151,15 @@ def _map_trial(trial: Trial, job: _Job) -> MappedTrial:
     quads = trial_quads(trial, job.options)
     markers = [q for q in quads if q.predicate == T.checksum]
     body = [q for q in quads if q.predicate != T.checksum]
+    body_nquads = ox.serialize(body, format=ox.RdfFormat.N_QUADS)
+    marker_nquads = ox.serialize(markers, format=ox.RdfFormat.N_QUADS)
+    assert body_nquads is not None and marker_nquads is not None  # no output given: serialize returns the bytes
     return MappedTrial(
         trial=trial,
         graph=graph_for(trial).value,
-        checksum=markers[0].object.value,
-        body=ox.serialize(body, format=ox.RdfFormat.N_QUADS),
-        marker=ox.serialize(markers, format=ox.RdfFormat.N_QUADS),
+        checksum=cast(ox.Literal, markers[0].object).value,
+        body=body_nquads,
+        marker=marker_nquads,
         quads=len(quads),
     )
 

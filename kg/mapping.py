@@ -76,7 +76,7 @@ def graph_for(trial: Trial) -> NamedNode:
     return T.graph_iri(trial.nct_id, trial.source.format.value, trial.source.file)
 
 
-def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> list[Quad]:  # noqa: B008
+def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> list[Quad]:
     g = graph_for(trial)
     out: list[Quad] = []
     add = out.append
@@ -157,7 +157,10 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
     date(T.resultsFirstPostedDate, None, trial.results_first_posted)
 
     # -- sponsor, collaborators, oversight
-    for prop, orgs in ((T.leadSponsor, [trial.sponsor] if trial.sponsor else []), (T.collaborator, trial.collaborators)):
+    for prop, orgs in (
+        (T.leadSponsor, [trial.sponsor] if trial.sponsor else []),
+        (T.collaborator, trial.collaborators),
+    ):
         for org in orgs:
             o = T.organization_iri(trial.nct_id, org.name)
             add(Quad(t, prop, o, g))
@@ -281,7 +284,7 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
         (T.secondaryOutcome, "secondary", trial.secondary_outcomes),
         (T.otherOutcome, "other", trial.other_outcomes),
     ):
-        _outcomes(add, t, prop, f"{base}/outcome/{kind}", items, g)
+        _outcomes(add, t, prop, f"{base}/outcome/{kind}", items, g=g)
 
     # -- eligibility
     if (el := trial.eligibility) is not None:
@@ -289,11 +292,11 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
         add(Quad(t, T.eligibility, e, g))
         add(Quad(e, T.RDF_TYPE, T.Eligibility, g))
         lit(e, T.criteriaText, el.criteria)
-        for prop, kind, items in (
+        for prop, kind, criteria in (
             (T.inclusionCriterion, "inclusion", el.inclusion),
             (T.exclusionCriterion, "exclusion", el.exclusion),
         ):
-            for i, item in enumerate(items, start=1):
+            for i, item in enumerate(criteria, start=1):
                 cn = NamedNode(f"{e.value}/{kind}/{i}")
                 add(Quad(e, prop, cn, g))
                 add(Quad(cn, T.RDF_TYPE, T.Criterion, g))
@@ -301,8 +304,8 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
                 add(Quad(cn, T.text, Literal(item), g))
         enum(e, T.sex, el.sex)
         boolean(e, T.genderBased, el.gender_based)
-        _age(add, e, T.minimumAge, T.minimumAgeText, el.min_age, g)
-        _age(add, e, T.maximumAge, T.maximumAgeText, el.max_age, g)
+        _age(add, e, T.minimumAge, T.minimumAgeText, el.min_age, g=g)
+        _age(add, e, T.maximumAge, T.maximumAgeText, el.max_age, g=g)
         boolean(e, T.healthyVolunteers, el.healthy_volunteers)
         for sa in el.std_ages:
             add(Quad(e, T.stdAge, Literal(sa), g))
@@ -350,7 +353,10 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
     ):
         for m in terms:
             add(Quad(t, prop, T.mesh_iri(m.id), g))
-    for prop, names in ((T.conditionMeshHeading, trial.condition_mesh_names), (T.interventionMeshHeading, trial.intervention_mesh_names)):
+    for prop, names in (
+        (T.conditionMeshHeading, trial.condition_mesh_names),
+        (T.interventionMeshHeading, trial.intervention_mesh_names),
+    ):
         for heading in names:
             add(Quad(t, prop, Literal(heading), g))
     boolean(t, T.hasResults, trial.has_results)
@@ -426,7 +432,7 @@ def _link_node(add, ln: NamedNode, link: Link, g: NamedNode) -> None:  # type: i
         add(Quad(ln, T.matchedTerm, Literal(link.matched), g))
 
 
-def _outcomes(add, t: NamedNode, prop: NamedNode, base: str, items: list[Outcome], g: NamedNode) -> None:  # type: ignore[no-untyped-def]
+def _outcomes(add, t: NamedNode, prop: NamedNode, base: str, items: list[Outcome], *, g: NamedNode) -> None:  # type: ignore[no-untyped-def]
     for i, o in enumerate(items, start=1):
         n = NamedNode(f"{base}/{i}")
         add(Quad(t, prop, n, g))
@@ -439,7 +445,7 @@ def _outcomes(add, t: NamedNode, prop: NamedNode, base: str, items: list[Outcome
             add(Quad(n, T.description, Literal(o.description), g))
 
 
-def _age(add, e: NamedNode, p: NamedNode, ptext: NamedNode, age: Age | None, g: NamedNode) -> None:  # type: ignore[no-untyped-def]
+def _age(add, e: NamedNode, p: NamedNode, ptext: NamedNode, age: Age | None, *, g: NamedNode) -> None:  # type: ignore[no-untyped-def]
     if age is None:
         return
     add(Quad(e, p, Literal(age.iso_duration, datatype=T.XSD_DURATION), g))

@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass, field
 
 from kg.enums import (
-    AgeUnit,
     AgencyClass,
+    AgeUnit,
     Allocation,
     ArmType,
     CellOrigin,

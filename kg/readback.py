@@ -11,7 +11,7 @@ listed under ``disagreements``. :func:`conflicts` lists just the disagreements.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import Any, cast
 
 from pyoxigraph import Literal, NamedNode
 
@@ -29,7 +29,8 @@ class TrialNotFound(TrialKGError):
 def _index(store: TrialStore, graph: str) -> dict[str, Node]:
     subjects: dict[str, Node] = defaultdict(lambda: defaultdict(list))
     for q in store.graph_quads(graph):
-        subjects[q.subject.value][q.predicate.value].append(q.object)
+        # kg.mapping writes no blank nodes and no quoted triples: every subject is an IRI
+        subjects[cast(NamedNode, q.subject).value][q.predicate.value].append(q.object)
     return subjects
 
 
@@ -102,7 +103,9 @@ def _record(store: TrialStore, graph: str) -> dict[str, Any]:
             }
             # a cell therapy's cell types and source tissues are links too
             item["links"] = sorted(
-                set(item["links"]) | set(item["cell_therapy"]["cell_types"]) | set(item["cell_therapy"]["source_tissues"])
+                set(item["links"])
+                | set(item["cell_therapy"]["cell_types"])
+                | set(item["cell_therapy"]["source_tissues"])
             )
         interventions.append(item)
     eligibility = None

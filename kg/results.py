@@ -71,5 +71,5 @@ def _short(value: str | None, compact: bool) -> str:
     if compact:
         for prefix, ns in T.PREFIXES.items():
             if value.startswith(ns):
-                return f"{prefix}:{value[len(ns):]}"
+                return f"{prefix}:{value[len(ns) :]}"
     return value

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
+
+import pyoxigraph as ox
 
 from kg import terms as T
 from kg.store import TrialStore
 
 
+def _select(ts: TrialStore, query: str) -> ox.QuerySolutions:
+    result = ts.store.query(query, use_default_graph_as_union=True)
+    assert isinstance(result, ox.QuerySolutions)  # a SELECT query
+    return result
+
+
 def _count(ts: TrialStore, query: str) -> int:
-    for sol in ts.store.query(query, use_default_graph_as_union=True):
+    for sol in _select(ts, query):
         return int(sol[0].value)
     return 0
 
@@ -19,14 +27,17 @@ def store_stats(ts: TrialStore) -> dict[str, Any]:
     trials = {nct for nct, _ in graphs}
     per_format: dict[str, int] = {}
     for q in ts.store.quads_for_pattern(None, T.sourceFormat, None, None):
-        fmt = T.enum_value(q.object.value)
-        key = fmt[1] if fmt else q.object.value
+        value = cast(ox.NamedNode, q.object).value  # an enum member's IRI (kg.mapping)
+        fmt = T.enum_value(value)
+        key = fmt[1] if fmt else value
         per_format[key] = per_format.get(key, 0) + 1
     per_version: dict[str, int] = {}
     trial_graphs = {g for _, g in graphs}
     for q in ts.store.quads_for_pattern(None, T.toolVersion, None, None):
-        if q.subject == q.graph_name and q.subject.value in trial_graphs:
-            per_version[q.object.value] = per_version.get(q.object.value, 0) + 1
+        # a graph's own statement (its subject is its name): the version is a literal
+        if q.subject == q.graph_name and cast(ox.NamedNode, q.subject).value in trial_graphs:
+            version = cast(ox.Literal, q.object).value
+            per_version[version] = per_version.get(version, 0) + 1
     vocab_graphs = [g for g in ts.named_graphs() if g.startswith(T.VOCAB_GRAPH_PREFIX)]
     conditions = _count(ts, f"SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE {{ ?t <{T.condition.value}> ?c }}")
     linked = _count(
@@ -36,12 +47,12 @@ def store_stats(ts: TrialStore) -> dict[str, Any]:
     interventions = _count(ts, f"SELECT (COUNT(DISTINCT ?i) AS ?n) WHERE {{ ?t <{T.intervention.value}> ?i }}")
     iv_linked = _count(
         ts,
-        f"SELECT (COUNT(DISTINCT ?i) AS ?n) WHERE {{ ?t <{T.intervention.value}> ?i . ?i <{T.linkedConcept.value}> ?x }}",
+        f"SELECT (COUNT(DISTINCT ?i) AS ?n) WHERE {{ ?t <{T.intervention.value}> ?i ."
+        f" ?i <{T.linkedConcept.value}> ?x }}",
     )
     keyword_links = keyword_trials = 0
-    for sol in ts.store.query(
-        f"SELECT (COUNT(*) AS ?n) (COUNT(DISTINCT ?t) AS ?trials) WHERE {{ ?t <{T.keywordLink.value}> ?l }}",
-        use_default_graph_as_union=True,
+    for sol in _select(
+        ts, f"SELECT (COUNT(*) AS ?n) (COUNT(DISTINCT ?t) AS ?trials) WHERE {{ ?t <{T.keywordLink.value}> ?l }}"
     ):
         keyword_links, keyword_trials = int(sol[0].value), int(sol[1].value)
     return {

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import cast
 
 import pyoxigraph as ox
 
@@ -54,10 +55,11 @@ class TrialStore:
             return None, None
         checksum: str | None = ""
         version = None
+        # both are literals written by kg.mapping
         for q in self.store.quads_for_pattern(graph, T.checksum, None, graph):
-            checksum = q.object.value
+            checksum = cast(ox.Literal, q.object).value
         for q in self.store.quads_for_pattern(graph, T.toolVersion, None, graph):
-            version = q.object.value
+            version = cast(ox.Literal, q.object).value
         return checksum, version
 
     def add_new_graphs(self, quads: list[ox.Quad]) -> None:
@@ -78,10 +80,12 @@ class TrialStore:
 
     def replace_graph(self, graph: ox.NamedNode, quads: list[ox.Quad]) -> None:
         """Replace one named graph's content atomically."""
-        triples = ox.serialize(
-            [ox.Triple(q.subject, q.predicate, q.object) for q in quads], format=ox.RdfFormat.N_TRIPLES
-        ).decode("utf-8")
-        self.store.update(f"DROP SILENT GRAPH <{graph.value}> ;\nINSERT DATA {{ GRAPH <{graph.value}> {{\n{triples}}} }}")
+        data = ox.serialize([ox.Triple(q.subject, q.predicate, q.object) for q in quads], format=ox.RdfFormat.N_TRIPLES)
+        assert data is not None  # no output given: serialize returns the bytes
+        triples = data.decode("utf-8")
+        self.store.update(
+            f"DROP SILENT GRAPH <{graph.value}> ;\nINSERT DATA {{ GRAPH <{graph.value}> {{\n{triples}}} }}"
+        )
 
     def drop_graph(self, graph: ox.NamedNode) -> None:
         self.store.update(f"DROP SILENT GRAPH <{graph.value}>")
@@ -91,11 +95,13 @@ class TrialStore:
         out = []
         wanted = set(nct_ids) if nct_ids is not None else None
         for q in self.store.quads_for_pattern(None, T.describesTrial, None, None):
-            if not q.graph_name.value.startswith(T.GRAPH_PREFIX):
+            # kg.mapping states describesTrial only in named graphs, about the graph's own
+            # IRI, with the trial's IRI as object
+            if not cast(ox.NamedNode, q.graph_name).value.startswith(T.GRAPH_PREFIX):
                 continue  # a copy kept apart (kg.validation quarantine), not a trial graph
-            nct = q.object.value.rsplit("/", 1)[-1]
+            nct = cast(ox.NamedNode, q.object).value.rsplit("/", 1)[-1]
             if wanted is None or nct in wanted:
-                out.append((nct, q.subject.value))
+                out.append((nct, cast(ox.NamedNode, q.subject).value))
         return sorted(set(out))
 
     def graph_quads(self, graph: str | ox.NamedNode) -> Iterator[ox.Quad]:

@@ -12,6 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from kg.ingest import ingest
+from kg.mapping import MappingOptions
+from kg.store import TrialStore
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SHARED = Path(os.environ.get("TRIALKG_SHARED", ROOT.parent / "shared")).resolve()
@@ -40,10 +44,6 @@ def vocab_dir() -> Path:
 def corpus_store(corpus_dir: Path):  # type: ignore[no-untyped-def]
     """An in-memory store holding the whole shared corpus (no vocabulary linking),
     built once per test process, with its ingest report."""
-    from kg.ingest import ingest
-    from kg.mapping import MappingOptions
-    from kg.store import TrialStore
-
     store = TrialStore(None)
     report = ingest(store, [corpus_dir], options=MappingOptions(ingest_time="2024-01-01T00:00:00Z"))
     return store, report

@@ -46,12 +46,16 @@ def _v2_expected(doc: dict[str, Any]) -> dict[str, Any]:
         "brief_title": ident["briefTitle"].strip(),
         "official_title": ident.get("officialTitle", "").strip() or None,
         "status": status["overallStatus"],
-        "phases": sorted(design.get("phases", []), key=["NA", "EARLY_PHASE1", "PHASE1", "PHASE2", "PHASE3", "PHASE4"].index),
+        "phases": sorted(
+            design.get("phases", []), key=["NA", "EARLY_PHASE1", "PHASE1", "PHASE2", "PHASE3", "PHASE4"].index
+        ),
         "study_type": design["studyType"],
         "enrollment": {"count": enrol.get("count"), "type": enrol.get("type")},
         "start_date": status.get("startDateStruct", {}).get("date"),
         "completion_date": status.get("completionDateStruct", {}).get("date"),
-        "conditions": sorted({c.strip() for c in ps.get("conditionsModule", {}).get("conditions", [])}, key=str.casefold),
+        "conditions": sorted(
+            {c.strip() for c in ps.get("conditionsModule", {}).get("conditions", [])}, key=str.casefold
+        ),
         "interventions": sorted((i["type"], i["name"].strip()) for i in arms.get("interventions", [])),
         "arms": [(a["label"].strip(), a.get("type")) for a in arms.get("armGroups", [])],
         "sponsor": {"name": lead["name"].strip(), "class": lead.get("class")},
@@ -61,7 +65,9 @@ def _v2_expected(doc: dict[str, Any]) -> dict[str, Any]:
         "sex": elig.get("sex"),
         "min_age": elig.get("minimumAge"),
         "max_age": elig.get("maximumAge"),
-        "countries": sorted({loc["country"] for loc in ps.get("contactsLocationsModule", {}).get("locations", []) if loc.get("country")}),
+        "countries": sorted(
+            {loc["country"] for loc in ps.get("contactsLocationsModule", {}).get("locations", []) if loc.get("country")}
+        ),
         "pmids": sorted({r["pmid"] for r in ps.get("referencesModule", {}).get("references", []) if r.get("pmid")}),
         "last_update": status["lastUpdatePostDateStruct"]["date"],
     }

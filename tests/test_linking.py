@@ -21,8 +21,8 @@ from kg.linking.normalise import located_words, unordered_key, words
 from kg.mapping import MappingOptions, trial_quads
 from kg.model import Arm, Condition, Intervention, Link, MeshTerm, Source, Trial
 from kg.readback import show
-from kg.statistics import store_stats
 from kg.sources import SNIFF_BYTES, detect
+from kg.statistics import store_stats
 from kg.store import TrialStore
 from kg.vocab import import_paths
 from tests.conftest import EXAMPLES

@@ -33,8 +33,8 @@ from kg.mapping import MappingOptions, trial_quads
 from kg.reader import read_trials
 from kg.vocab import import_paths
 from tests.conftest import EXAMPLES
-from tests.vocab_support import VOCAB_FIXTURES
 from tests.maximal import maximal_trial
+from tests.vocab_support import VOCAB_FIXTURES
 
 TKG = rdflib.Namespace(T.TKG_NS)
 ENUMS = [c for _, c in inspect.getmembers(E, inspect.isclass) if issubclass(c, StrEnum) and c is not StrEnum]

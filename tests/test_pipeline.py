@@ -17,7 +17,6 @@ from kg.ingest import ingest
 from kg.mapping import MappingOptions, graph_for, trial_quads
 from kg.sources import ctgov_v2_json
 from kg.store import TrialStore
-
 from tests.conftest import FIXTURES
 
 V2_FIXTURE = FIXTURES / "records" / "v2" / "NCT09900101.json"
@@ -107,7 +106,7 @@ def records_dir(tmp_path: Path) -> Path:
 
 
 def _graph_content(store: TrialStore) -> set[str]:
-    return {str(q) for q in store.store if not (q.predicate == T.PROV_GENERATED_AT_TIME)}
+    return {str(q) for q in store.store if q.predicate != T.PROV_GENERATED_AT_TIME}
 
 
 def test_ingest_twice_changes_nothing(records_dir: Path, tmp_path: Path) -> None:
@@ -126,7 +125,7 @@ def test_changed_source_replaces_only_its_graph(records_dir: Path, tmp_path: Pat
     other["protocolSection"]["identificationModule"]["nctId"] = "NCT09900102"
     (records_dir / "NCT09900102.json").write_text(json.dumps(other))
     ingest(store, [records_dir])
-    g2 = [g for n, g in store.trial_graphs() if n == "NCT09900102"][0]
+    g2 = next(g for n, g in store.trial_graphs() if n == "NCT09900102")
     other_graph_before = {str(q) for q in store.graph_quads(g2)}
 
     doc = json.loads(V2_FIXTURE.read_text())
@@ -145,7 +144,7 @@ def test_interrupted_graph_write_is_replaced_on_next_ingest(records_dir: Path, t
     """A graph without its checksum marker is an interrupted bulk write."""
     store = TrialStore(tmp_path / "store")
     ingest(store, [records_dir])
-    (nct, g), = store.trial_graphs()
+    ((_nct, g),) = store.trial_graphs()
     graph = ox.NamedNode(g)
     complete = {str(q) for q in store.graph_quads(g) if q.predicate != T.PROV_GENERATED_AT_TIME}
     for q in list(store.store.quads_for_pattern(graph, T.checksum, None, graph)):

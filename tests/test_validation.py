@@ -171,7 +171,10 @@ def test_gate_keeps_a_broken_trial_apart_and_its_neighbours_land(tmp_path: Path)
     assert not any(q.predicate in T.TRIAL_SHORTCUTS for q in kept)
     without = TrialStore(None)
     without.store.bulk_extend(q for q in ts.store if q.graph_name.value != quarantine[0])
-    for name, params in (("shared-interventions", {"min_conditions": 1}), ("condition-co-occurrence", {"min_trials": 1})):
+    for name, params in (
+        ("shared-interventions", {"min_conditions": 1}),
+        ("condition-co-occurrence", {"min_trials": 1}),
+    ):
         assert run_query(name, params, store=ts) == run_query(name, params, store=without), name
         assert run_query(name, params, store=ts)[1], name
     # fixed and ingested again: it lands and its quarantine copy goes

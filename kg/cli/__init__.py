@@ -46,7 +46,9 @@ def main(
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files, directories or zip archives of trial records or pages.")],
     store: StoreOption = None,
-    link: Annotated[bool, typer.Option("--link/--no-link", help="Link conditions and interventions to vocabularies.")] = True,
+    link: Annotated[
+        bool, typer.Option("--link/--no-link", help="Link conditions and interventions to vocabularies.")
+    ] = True,
     include_contacts: Annotated[
         bool, typer.Option("--include-contacts", help="Also store contacts' phone numbers and e-mail addresses.")
     ] = False,
@@ -54,14 +56,20 @@ def ingest(
         bool, typer.Option("--strict-values", help="Reject a record with any value that cannot be mapped.")
     ] = False,
     validate: Annotated[
-        bool, typer.Option("--validate", help="Validate each trial graph with the SHACL shapes; keep violating trials apart.")
+        bool,
+        typer.Option(
+            "--validate", help="Validate each trial graph with the SHACL shapes; keep violating trials apart."
+        ),
     ] = False,
     reject: Annotated[
         bool, typer.Option("--strict", help="With --validate: reject violating trials instead of keeping them apart.")
     ] = False,
     engine: EngineOption = None,
     workers: Annotated[
-        int | None, typer.Option("--workers", "-j", help="Worker processes for parsing and mapping (default: one per core, up to 4).")
+        int | None,
+        typer.Option(
+            "--workers", "-j", help="Worker processes for parsing and mapping (default: one per core, up to 4)."
+        ),
     ] = None,
 ) -> None:
     """Read trial records and pages into the store (re-ingesting a source replaces its graph)."""
@@ -87,7 +95,9 @@ def ingest(
         if interactive():
             from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-            with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True) as bar:
+            with Progress(
+                SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True
+            ) as bar:
                 task = bar.add_task("ingesting", total=None)
                 seen = 0
 
@@ -123,15 +133,17 @@ def ingest(
 
 @app.command()
 def export(
-    fmt: Annotated[
-        str, typer.Option("--format", "-f", help="turtle, ntriples, nquads or trig.")
-    ] = "turtle",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Output file (default: standard output).")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="turtle, ntriples, nquads or trig.")] = "turtle",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Output file (default: standard output).")
+    ] = None,
     trial: TrialOption = None,
     vocab: Annotated[bool, typer.Option("--vocab", help="Also export the vocabulary graphs.")] = False,
     chunk_quads: Annotated[
         int | None,
-        typer.Option("--chunk-quads", help="N-Quads only: write files of about this many quads into --output (a directory)."),
+        typer.Option(
+            "--chunk-quads", help="N-Quads only: write files of about this many quads into --output (a directory)."
+        ),
     ] = None,
     workers: Annotated[
         int | None,
@@ -142,7 +154,8 @@ def export(
     store: StoreOption = None,
 ) -> None:
     """Export the graph (streaming; Turtle and TriG with prefixes)."""
-    from kg.export import ExportFormat, export as run, export_chunks
+    from kg.export import ExportFormat, export_chunks
+    from kg.export import export as run
     from kg.ingest import default_workers
 
     try:
@@ -193,7 +206,9 @@ def show(
 
 @app.command()
 def conflicts(
-    nct_ids: Annotated[list[str] | None, typer.Argument(help="NCT IDs (default: every trial with several sources).")] = None,
+    nct_ids: Annotated[
+        list[str] | None, typer.Argument(help="NCT IDs (default: every trial with several sources).")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
     store: StoreOption = None,
 ) -> None:
@@ -263,7 +278,11 @@ def sparql(
 
     if (query is None) == (file is None):
         raise fail("give a query or --file, not both")
-    text = file.read_text(encoding="utf-8") if file is not None else query
+    if file is not None:
+        text = file.read_text(encoding="utf-8")
+    else:
+        assert query is not None  # exactly one of the two, checked above
+        text = query
     try:
         ts = open_store(store, read_only=True)
         result = ts.store.query(text, use_default_graph_as_union=True)

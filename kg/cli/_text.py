@@ -53,12 +53,18 @@ def trial_text(rec: dict[str, Any]) -> str:
             add(f"  - {i.get('type') or '?'}: {i['name']}" + (f"  -> {links}" if links else ""))
             ct = i.get("cell_therapy")
             if ct:
-                parts = [", ".join(curie(x) for x in ct["cell_types"]), ", ".join(curie(x) for x in ct["source_tissues"])]
+                parts = [
+                    ", ".join(curie(x) for x in ct["cell_types"]),
+                    ", ".join(curie(x) for x in ct["source_tissues"]),
+                ]
                 add(f"      cells: {' from '.join(p for p in parts if p)} {ct.get('origin') or ''}".rstrip())
     if rec.get("arms"):
         add("Arms:")
         for a in rec["arms"]:
-            add(f"  - {a['label']} ({a.get('type') or '?'})" + (f": {', '.join(a['interventions'])}" if a["interventions"] else ""))
+            add(
+                f"  - {a['label']} ({a.get('type') or '?'})"
+                + (f": {', '.join(a['interventions'])}" if a["interventions"] else "")
+            )
     el = rec.get("eligibility") or {}
     if el:
         field("Sex", el.get("sex"))
