@@ -17,7 +17,7 @@ import multiprocessing
 import os
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, cast
@@ -227,55 +227,94 @@ def ingest(
     pending_graphs: set[str] = set()
     pending_size = 0
     pending_quads = 0
+    loader = _Loader(store)
 
-    def flush() -> None:
+    def flush(*, wait: bool = False) -> None:
         nonlocal pending_size, pending_quads
         if body:
-            store.add_new_graphs_nquads(b"".join(body), b"".join(markers))
+            loader.submit(b"".join(body), b"".join(markers), set(pending_graphs))
             report.quads_written += pending_quads
         body.clear()
         markers.clear()
         pending_graphs.clear()
         pending_size = pending_quads = 0
+        if wait:
+            loader.wait()
 
     job = _Job(linker, opts, strict_parse)
-    for item in _mapped(iter_files(paths), job, workers):
-        if isinstance(item, ParseError):
-            log.warning("%s", item)
-            report.errors.append(item)
-            continue
-        trial = item.trial
-        if on_trial is not None:
-            on_trial(trial.nct_id)
-        graph = ox.NamedNode(item.graph)
-        if item.graph in pending_graphs:
-            flush()  # the same graph twice in one run: the later one wins
-        old_checksum, old_version = store.graph_checksum(graph)
-        if old_checksum == item.checksum and old_version == opts.tool_version:
-            report.trials_unchanged += 1
-            report.per_format[trial.source.format.value] += 1
-            continue
-        if gate is not None:
-            quads = list(ox.parse(item.body + item.marker, format=ox.RdfFormat.N_QUADS))
-            if (reason := gate(trial, graph, quads)) is not None:
-                report.kept_apart.append((trial.nct_id, trial.source.file, reason))
+    try:
+        for item in _mapped(iter_files(paths), job, workers):
+            if isinstance(item, ParseError):
+                log.warning("%s", item)
+                report.errors.append(item)
                 continue
-        report.per_format[trial.source.format.value] += 1
-        report.notes += len(trial.source.notes)
-        if old_checksum is None:
-            body.append(item.body)
-            markers.append(item.marker)
-            pending_graphs.add(item.graph)
-            pending_size += len(item.body)
-            pending_quads += item.quads
-            report.trials_added += 1
-            if pending_size >= batch_bytes:
-                flush()
-        else:
-            flush()
-            store.replace_graph_nquads(graph, item.body + item.marker)
-            report.quads_written += item.quads
-            report.trials_replaced += 1
-    flush()
+            trial = item.trial
+            if on_trial is not None:
+                on_trial(trial.nct_id)
+            graph = ox.NamedNode(item.graph)
+            if item.graph in pending_graphs or item.graph in loader.graphs:
+                flush(wait=True)  # the same graph twice in one run: the later one wins
+            old_checksum, old_version = store.graph_checksum(graph)
+            if old_checksum == item.checksum and old_version == opts.tool_version:
+                report.trials_unchanged += 1
+                report.per_format[trial.source.format.value] += 1
+                continue
+            if gate is not None:
+                loader.wait()  # the gate may write copies kept apart: one writer at a time
+                quads = list(ox.parse(item.body + item.marker, format=ox.RdfFormat.N_QUADS))
+                if (reason := gate(trial, graph, quads)) is not None:
+                    report.kept_apart.append((trial.nct_id, trial.source.file, reason))
+                    continue
+            report.per_format[trial.source.format.value] += 1
+            report.notes += len(trial.source.notes)
+            if old_checksum is None:
+                body.append(item.body)
+                markers.append(item.marker)
+                pending_graphs.add(item.graph)
+                pending_size += len(item.body)
+                pending_quads += item.quads
+                report.trials_added += 1
+                if pending_size >= batch_bytes:
+                    flush()
+            else:
+                flush(wait=True)
+                store.replace_graph_nquads(graph, item.body + item.marker)
+                report.quads_written += item.quads
+                report.trials_replaced += 1
+        flush(wait=True)
+    finally:
+        loader.close()
     store.flush()
     return report
+
+
+class _Loader:
+    """Writes batches of new graphs with the bulk loader in a background thread, so that
+    this process goes on receiving, checking and batching the next trials meanwhile
+    (pyoxigraph releases the GIL while it loads). At most one batch is in flight, and
+    :meth:`wait` returns when it is stored, raising what the load raised. A batch's
+    checksum markers are written after its graphs, as before: a load cut short leaves
+    graphs without markers, which the next ingest replaces."""
+
+    def __init__(self, store: TrialStore) -> None:
+        self.store = store
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="trialkg-load")
+        self.future: Future[None] | None = None
+        self.graphs: set[str] = set()  # the graphs of the batch in flight
+
+    def submit(self, body: bytes, markers: bytes, graphs: set[str]) -> None:
+        self.wait()
+        self.graphs = graphs
+        self.future = self.pool.submit(self.store.add_new_graphs_nquads, body, markers)
+
+    def wait(self) -> None:
+        future, self.future = self.future, None
+        self.graphs = set()
+        if future is not None:
+            future.result()
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            self.pool.shutdown()

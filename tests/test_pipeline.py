@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 import zipfile
 from pathlib import Path
 
@@ -156,6 +157,55 @@ def test_interrupted_graph_write_is_replaced_on_next_ingest(records_dir: Path, t
     report = ingest(store, [records_dir])
     assert report.trials_replaced == 1
     assert {str(q) for q in store.graph_quads(g) if q.predicate != T.PROV_GENERATED_AT_TIME} == complete
+
+
+@pytest.mark.parametrize("batch_bytes", [1, 32 * 1024 * 1024], ids=["batch-per-trial", "one-batch"])
+def test_same_graph_twice_in_one_run_the_later_wins(
+    tmp_path: Path, batch_bytes: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two files of the same name (so the same graph) one after the other in one run.
+    With a batch per trial, and a slow disk, the first is still being loaded in the
+    background when the second arrives."""
+    folders = {name: tmp_path / name for name in ("a", "b", "c")}
+    for folder in folders.values():
+        folder.mkdir()
+    for name, status in (("a", "RECRUITING"), ("b", "COMPLETED")):
+        doc = json.loads(V2_FIXTURE.read_text())
+        doc["protocolSection"]["statusModule"]["overallStatus"] = status
+        (folders[name] / "x.json").write_text(json.dumps(doc))
+    for i in range(3):  # other trials, loaded first
+        doc = json.loads(V2_FIXTURE.read_text())
+        doc["protocolSection"]["identificationModule"]["nctId"] = f"NCT0990020{i}"
+        (folders["c"] / f"y{i}.json").write_text(json.dumps(doc))
+    store = TrialStore(tmp_path / "store")
+    real = store.add_new_graphs_nquads
+
+    def slow(body: bytes, markers: bytes) -> None:
+        time.sleep(0.3)
+        real(body, markers)
+
+    monkeypatch.setattr(store, "add_new_graphs_nquads", slow)
+    report = ingest(store, [folders["c"], folders["a"], folders["b"]], batch_bytes=batch_bytes)
+    assert (report.trials_added, report.trials_replaced) == (4, 1)
+    t = T.trial_iri("NCT09900101")
+    statuses = {q.object for q in store.store.quads_for_pattern(t, T.overallStatus, None, None)}
+    assert statuses == {T.tkg("Status_COMPLETED")}
+    assert len(store.trial_graphs()) == 4
+    again = ingest(store, [folders["c"], folders["b"]], batch_bytes=batch_bytes)
+    assert again.trials_unchanged == 4
+
+
+def test_a_failed_bulk_load_is_raised_not_lost(
+    records_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = TrialStore(tmp_path / "store")
+
+    def failing(body: bytes, markers: bytes) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store, "add_new_graphs_nquads", failing)
+    with pytest.raises(OSError, match="No space left"):
+        ingest(store, [records_dir])
 
 
 def test_search_page_array_and_zip_inputs(tmp_path: Path) -> None:
