@@ -14,6 +14,7 @@ import kg.reader
 from kg.errors import ParseError
 from kg.model import Trial
 from kg.reader import read_trials
+from kg.sources import ctgov_v2_json
 from tests.conftest import FIXTURES
 
 V2 = FIXTURES / "records/v2/NCT09900101.json"
@@ -116,3 +117,13 @@ def test_invalid_utf16_is_named(tmp_path: Path) -> None:
     assert isinstance(error, ParseError)
     assert error.file == "odd.json"
     assert error.reason.startswith("not valid UTF-16 text at byte")
+
+
+def test_a_format_modules_parse_reads_files_as_ingest_does(tmp_path: Path) -> None:
+    packed = tmp_path / "study.json.gz"
+    packed.write_bytes(gzip.compress(b"\xef\xbb\xbf" + V2.read_bytes()))
+    [trial] = ctgov_v2_json.parse(packed)
+    assert (trial.nct_id, trial.brief_title) == ("NCT09900101", TITLES["NCT09900101"])
+    (tmp_path / "cut.json.gz").write_bytes(gzip.compress(V2.read_bytes())[:40])
+    with pytest.raises(ParseError, match="truncated gzip data"):
+        list(ctgov_v2_json.parse(tmp_path / "cut.json.gz"))

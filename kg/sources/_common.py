@@ -358,9 +358,16 @@ def dedupe(values: list[str]) -> list[str]:
 
 
 def parse_file(path: str | Path, records: Callable[..., Iterator[Trial | ParseError]]) -> Iterator[Trial]:
-    """A source module's ``parse(path)``: its ``records`` on the file's bytes, raising the first error."""
+    """A source module's ``parse(path)``: its ``records`` on the file's content as ingest
+    reads it (gzip unpacked, UTF-8, HTML as text: :func:`kg.reader.source_file`),
+    raising the first error."""
+    from kg.reader import source_file  # noqa: PLC0415 - kg.reader imports the source modules
+
     p = Path(path)
-    for item in records(p.read_bytes(), p.name, strict=True):
+    sf = source_file(p.name, p.read_bytes())
+    if isinstance(sf, ParseError):
+        raise sf
+    for item in records(sf.data, sf.name, strict=True):
         if isinstance(item, ParseError):
             raise item
         yield item
