@@ -112,6 +112,9 @@ def test_encodings_utf8_whatever_declared_else_the_declaration() -> None:
 def test_only_html_documents_are_taken_for_html() -> None:
     assert looks_like_html(b"<!DOCTYPE html>\n<html>")
     assert looks_like_html(b'<?xml version="1.0"?>\n<html xmlns="http://www.w3.org/1999/xhtml">')
+    assert looks_like_html(b"\n  <!-- saved from url=(0042)https://example.org/ -->\n<HTML><body>")
+    assert not looks_like_html(b'{"protocolSection": {"descriptionModule": {"briefSummary": "<html> tags"}}}')
+    assert not looks_like_html(b"Brief Title: Markup in trials: <html> and <!DOCTYPE html>")
     for path in (FIXTURES / "records/xml").glob("*.xml"):
         assert not looks_like_html(path.read_bytes()), path.name
     for seed in SEEDS:

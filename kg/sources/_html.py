@@ -15,7 +15,11 @@ import re
 
 from lxml import etree, html
 
-_HTML = re.compile(rb"<(?:!doctype\s+html|html[\s>])", re.IGNORECASE)
+#: An HTML document starts (after white space, an XML declaration or comments) with its
+#: doctype or its <html> element; "<html>" further in, inside a JSON string, does not count.
+_HTML = re.compile(
+    rb"\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])", re.IGNORECASE | re.DOTALL
+)
 
 #: Elements whose content is not shown as text.
 _HIDDEN = frozenset(
@@ -89,7 +93,7 @@ _BREAK = "\x00"  # a block boundary while the text is being built
 
 def looks_like_html(head: bytes) -> bool:
     """True when the first bytes of a file are an HTML document."""
-    return _HTML.search(head[:4096]) is not None
+    return _HTML.match(head[:4096]) is not None
 
 
 def html_to_text(data: bytes) -> bytes:
