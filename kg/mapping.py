@@ -182,13 +182,14 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
     # -- description, conditions, keywords
     lit(t, T.briefSummary, trial.brief_summary)
     lit(t, T.detailedDescription, trial.detailed_description)
-    for cond, s in zip(trial.conditions, _unique_slugs(c.name for c in trial.conditions), strict=True):
+    cond_keys = [T.lookup_key(cond.name) for cond in trial.conditions]
+    for cond, s, key in zip(trial.conditions, _unique_slugs(c.name for c in trial.conditions), cond_keys, strict=True):
         c = NamedNode(f"{base}/condition/{s}")
         add(Quad(t, T.condition, c, g))
         add(Quad(c, T.RDF_TYPE, T.Condition, g))
         add(Quad(c, T.name, Literal(cond.name), g))
         add(Quad(c, T.RDFS_LABEL, Literal(cond.name), g))
-        add(Quad(c, T.nameKey, Literal(T.lookup_key(cond.name)), g))
+        add(Quad(c, T.nameKey, Literal(key), g))
         if cond.verbatim is not None:
             add(Quad(c, T.verbatim, Literal(cond.verbatim), g))
             add(Quad(c, T.splitUncertain, _bool(cond.split_uncertain), g))
@@ -196,7 +197,7 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
             add(Quad(c, T.isCellType, _TRUE, g))
         _links(add, c, cond.links, g)
     # shortcuts on the trial for whole-store grouping by name (see the ontology)
-    for key in dict.fromkeys(T.lookup_key(cond.name) for cond in trial.conditions):
+    for key in dict.fromkeys(cond_keys):
         add(Quad(t, T.conditionNameKey, Literal(key), g))
     for kw in trial.keywords:
         add(Quad(t, T.keyword, Literal(kw), g))
@@ -228,9 +229,12 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
     iv_nodes: dict[str, NamedNode] = {}
     iv_typed: dict[tuple[str, str], NamedNode] = {}
     iv_own: list[NamedNode] = []
-    for key in dict.fromkeys(T.lookup_key(iv.name) for iv in trial.interventions):
+    iv_keys = [T.lookup_key(iv.name) for iv in trial.interventions]
+    for key in dict.fromkeys(iv_keys):
         add(Quad(t, T.interventionNameKey, Literal(key), g))
-    for iv, s in zip(trial.interventions, _unique_slugs(i.name for i in trial.interventions), strict=True):
+    for iv, s, name_key in zip(
+        trial.interventions, _unique_slugs(i.name for i in trial.interventions), iv_keys, strict=True
+    ):
         n = NamedNode(f"{base}/intervention/{s}")
         iv_nodes.setdefault(iv.name.casefold(), n)
         if iv.type is not None:
@@ -244,7 +248,7 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
         lit(n, T.description, iv.description)
         for other in iv.other_names:
             add(Quad(n, T.otherName, Literal(other), g))
-        for key in dict.fromkeys(T.lookup_key(x) for x in (iv.name, *iv.other_names)):
+        for key in dict.fromkeys((name_key, *(T.lookup_key(x) for x in iv.other_names))):
             add(Quad(n, T.nameKey, Literal(key), g))
         _links(add, n, iv.links, g)
         if (ct := iv.cell_therapy) is not None:
