@@ -30,6 +30,7 @@ from kg.linking import Linker
 from kg.mapping import MappingOptions, graph_for, trial_quads
 from kg.model import Trial
 from kg.reader import SourceFile, iter_files, module_for
+from kg.sources._common import internal_error
 from kg.store import TrialStore
 
 log = logging.getLogger(__name__)
@@ -135,14 +136,10 @@ def _map_file(sf: SourceFile) -> list[MappedTrial | ParseError]:
             try:
                 out.append(_map_trial(item, job))
             except Exception as exc:  # a bug must cost one trial, not the batch
-                out.append(ParseError(sf.name, _internal(exc), nct_id=item.nct_id))
+                out.append(internal_error(sf.name, exc, nct_id=item.nct_id))
     except Exception as exc:  # the parser itself failed: the file's remaining records are lost
-        out.append(ParseError(sf.name, _internal(exc)))
+        out.append(internal_error(sf.name, exc))
     return out
-
-
-def _internal(exc: Exception) -> str:
-    return f"internal error ({type(exc).__name__}: {exc}); this is a bug in trialkg, please report it"
 
 
 def _map_trial(trial: Trial, job: _Job) -> MappedTrial:

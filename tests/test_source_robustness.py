@@ -247,10 +247,12 @@ def test_a_bug_costs_one_trial_not_the_batch(tmp_path: Any, monkeypatch: pytest.
 
 
 def test_a_parser_bug_costs_its_file_not_the_batch(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file's parser itself fails (not one record): ingest names the file and goes on."""
+
     def failing(*args: Any, **kwargs: Any) -> Any:
         raise KeyError("boom")
 
-    monkeypatch.setattr(ctgov_v2_json, "study_to_trial", failing)
+    monkeypatch.setattr(ctgov_v2_json, "records", failing)
     good = FIXTURES / "records/classic/NCT09900001.json"
     bad = FIXTURES / "records/v2/NCT09900101.json"
     ts = TrialStore(tmp_path / "store")
@@ -258,3 +260,52 @@ def test_a_parser_bug_costs_its_file_not_the_batch(tmp_path: Any, monkeypatch: p
     assert [(e.file, e.nct_id) for e in report.errors] == [("NCT09900101.json", None)]
     assert "internal error (KeyError: 'boom')" in report.errors[0].reason
     assert [nct for nct, _ in ts.trial_graphs()] == ["NCT09900001"]
+
+
+def _two_v2(raw: bytes) -> bytes:
+    first, second = orjson.loads(raw), orjson.loads(raw)
+    second["protocolSection"]["identificationModule"]["nctId"] = "NCT09900199"
+    return orjson.dumps([first, second])
+
+
+def _two_classic(raw: bytes) -> bytes:
+    first, second = orjson.loads(raw), orjson.loads(raw)
+    second["ProtocolSection"]["IdentificationModule"]["NCTId"] = "NCT09900199"
+    return orjson.dumps([first, second])
+
+
+def _two_xml(raw: bytes) -> bytes:
+    study = raw.split(b"?>", 1)[1]
+    return b"<search_results>" + study + study.replace(b"NCT09900011", b"NCT09900199") + b"</search_results>"
+
+
+@pytest.mark.parametrize(
+    ("module", "fixture", "two", "first_place"),
+    [
+        (ctgov_v2_json, "records/v2/NCT09900101.json", _two_v2, "$[0]"),
+        (ctgov_classic_json, "records/classic/NCT09900001.json", _two_classic, "$[0]"),
+        (ctgov_xml, "records/xml/NCT09900011.xml", _two_xml, "/search_results/clinical_study[1]"),
+    ],
+    ids=["v2", "classic", "xml"],
+)
+def test_a_parser_bug_costs_its_record_not_the_file(
+    module: Any, fixture: str, two: Any, first_place: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A record that fails for a reason no check foresaw is reported, at its place, as
+    trialkg's bug; the file's other records still parse."""
+    real = module.study_to_trial
+    calls = []
+
+    def first_fails(*args: Any, **kwargs: Any) -> Trial:
+        calls.append(1)
+        if len(calls) == 1:
+            raise KeyError("boom")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, "study_to_trial", first_fails)
+    error, trial = module.records(two((FIXTURES / fixture).read_bytes()), "two")
+    assert isinstance(error, ParseError)
+    assert (error.file, error.where) == ("two", first_place)
+    assert error.reason.startswith("internal error (KeyError: 'boom'); this is a bug in trialkg")
+    assert isinstance(trial, Trial)
+    assert trial.nct_id == "NCT09900199"

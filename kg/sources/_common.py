@@ -287,13 +287,11 @@ class FieldReader:
                 out.append(e)
         return out
 
-    def date(
-        self, value: object, where: str, date_type: object = None, type_where: str | None = None
-    ) -> TrialDate | None:
-        """A date at ``where``; ``date_type`` (ACTUAL/ESTIMATED) is read from ``type_where``."""
+    def date(self, value: object, where: str, date_type: tuple[object, str] | None = None) -> TrialDate | None:
+        """A date at ``where``; ``date_type`` is the ACTUAL/ESTIMATED value with its own place."""
         if value is None:
             return None
-        dtype = self.enum(DateType, date_type, type_where or where + ".type") if date_type else None
+        dtype = self.enum(DateType, date_type[0], date_type[1]) if date_type and date_type[0] else None
         try:
             return parse_date(str(value), dtype)
         except ValueError as exc:
@@ -357,6 +355,13 @@ def dedupe(values: list[str]) -> list[str]:
     return out
 
 
+def internal_error(file: str, exc: Exception, *, where: str | None = None, nct_id: str | None = None) -> ParseError:
+    """A record that failed for a reason no check foresaw: reported as trialkg's bug, for
+    that record alone, so the rest of the file and of the batch goes on."""
+    reason = f"internal error ({type(exc).__name__}: {exc}); this is a bug in trialkg, please report it"
+    return ParseError(file, reason, where=where, nct_id=nct_id)
+
+
 def parse_file(path: str | Path, records: Callable[..., Iterator[Trial | ParseError]]) -> Iterator[Trial]:
     """A source module's ``parse(path)``: its ``records`` on the file's content as ingest
     reads it (gzip unpacked, UTF-8, HTML as text: :func:`kg.reader.source_file`),
@@ -380,6 +385,15 @@ def parse_file(path: str | Path, records: Callable[..., Iterator[Trial | ParseEr
 def json_kind(v: object) -> str:
     """How a JSON value is named in an error message ("an object", "a string", ...)."""
     return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(type(v), type(v).__name__)
+
+
+def dig(node: object, *keys: str) -> object:
+    """``node[k1][k2]...``, or None where a level is missing or not an object."""
+    for k in keys:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(k)
+    return node
 
 
 class JsonFields:

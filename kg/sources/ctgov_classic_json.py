@@ -68,7 +68,17 @@ from kg.model import (
     Trial,
     TrialDate,
 )
-from kg.sources._common import FieldReader, JsonFields, dedupe, json_kind, parse_file, sha256, split_criteria
+from kg.sources._common import (
+    FieldReader,
+    JsonFields,
+    dedupe,
+    dig,
+    internal_error,
+    json_kind,
+    parse_file,
+    sha256,
+    split_criteria,
+)
 
 FORMAT = SourceFormat.CTGOV_CLASSIC_JSON
 DESCRIPTION = "ClinicalTrials.gov classic API full-study JSON (study, FullStudy, FullStudiesResponse, or array)"
@@ -115,8 +125,8 @@ def records(data: bytes, name: str, *, strict: bool = False) -> Iterator[Trial |
             yield study_to_trial(study, name, where, checksum=checksum, strict=strict)
         except ParseError as exc:
             yield exc
-        except (TypeError, ValueError, AttributeError) as exc:  # pragma: no cover - safety net
-            yield ParseError(name, f"unexpected structure: {exc}", where=where)
+        except Exception as exc:
+            yield internal_error(name, exc, where=where)
 
 
 def _studies(node: Any, file: str, where: str, *, top: bool = True) -> Iterator[tuple[str, dict] | ParseError]:
@@ -156,15 +166,7 @@ def _date(f: JsonFields, status: dict, name: str, where: str) -> TrialDate | Non
     """A ``<name>Struct`` holding ``<name>`` and ``<name>Type``."""
     struct = f.obj(status, f"{name}Struct", where)
     w = f"{where}.{name}Struct"
-    return f.r.date(f.s(struct, name, w), f"{w}.{name}", f.s(struct, f"{name}Type", w), f"{w}.{name}Type")
-
-
-def _get(d: Any, *keys: str) -> Any:
-    for k in keys:
-        if not isinstance(d, dict):
-            return None
-        d = d.get(k)
-    return d
+    return f.r.date(f.s(struct, name, w), f"{w}.{name}", (f.s(struct, f"{name}Type", w), f"{w}.{name}Type"))
 
 
 def study_to_trial(study: dict[str, Any], file: str, where: str = "$", *, checksum: str, strict: bool = False) -> Trial:
@@ -173,7 +175,7 @@ def study_to_trial(study: dict[str, Any], file: str, where: str = "$", *, checks
     if not isinstance(ps, dict):
         raise ParseError(file, f"ProtocolSection must be an object, found {json_kind(ps)}", where=P)
     ident = ps.get("IdentificationModule")
-    nct = _get(ident, "NCTId")
+    nct = dig(ident, "NCTId")
     nct = nct.strip() if isinstance(nct, str) else nct
     if not isinstance(nct, str) or not NCT_ID.match(nct):
         raise ParseError(file, f"missing or malformed NCTId {nct!r}", where=f"{P}.IdentificationModule.NCTId")

@@ -57,7 +57,16 @@ from kg.model import (
     Trial,
     TrialDate,
 )
-from kg.sources._common import FieldReader, JsonFields, json_kind, parse_file, sha256, split_criteria
+from kg.sources._common import (
+    FieldReader,
+    JsonFields,
+    dig,
+    internal_error,
+    json_kind,
+    parse_file,
+    sha256,
+    split_criteria,
+)
 
 FORMAT = SourceFormat.CTGOV_V2_JSON
 DESCRIPTION = "ClinicalTrials.gov API v2 JSON (study, array of studies, or search page)"
@@ -98,8 +107,8 @@ def records(data: bytes, name: str, *, strict: bool = False) -> Iterator[Trial |
             yield study_to_trial(study, name, where, checksum=_study_checksum(data, study, base), strict=strict)
         except ParseError as exc:
             yield exc
-        except (TypeError, ValueError, AttributeError) as exc:  # pragma: no cover - safety net
-            yield ParseError(name, f"unexpected structure: {exc}", where=where)
+        except Exception as exc:
+            yield internal_error(name, exc, where=where)
 
 
 def _study_checksum(data: bytes, study: dict[str, Any], base: str | None) -> str:
@@ -110,20 +119,12 @@ def _study_checksum(data: bytes, study: dict[str, Any], base: str | None) -> str
     return sha256(orjson.dumps(study, option=orjson.OPT_SORT_KEYS))
 
 
-def _get(d: Any, *keys: str) -> Any:
-    for k in keys:
-        if not isinstance(d, dict):
-            return None
-        d = d.get(k)
-    return d
-
-
 def study_to_trial(study: dict[str, Any], file: str, where: str = "$", *, checksum: str, strict: bool = False) -> Trial:
     P = f"{where}.protocolSection"
     ps = study.get("protocolSection")
     if not isinstance(ps, dict):
         raise ParseError(file, f"protocolSection must be an object, found {json_kind(ps)}", where=P)
-    nct = _get(ps, "identificationModule", "nctId")
+    nct = dig(ps, "identificationModule", "nctId")
     nct = nct.strip() if isinstance(nct, str) else nct
     if not isinstance(nct, str) or not NCT_ID.match(nct):
         raise ParseError(file, f"missing or malformed nctId {nct!r}", where=f"{P}.identificationModule.nctId")
@@ -169,7 +170,7 @@ def study_to_trial(study: dict[str, Any], file: str, where: str = "$", *, checks
     def date_struct(key: str) -> TrialDate | None:
         struct = f.obj(status, key, S)
         w = f"{S}.{key}"
-        return r.date(f.s(struct, "date", w), f"{w}.date", f.s(struct, "type", w), f"{w}.type")
+        return r.date(f.s(struct, "date", w), f"{w}.date", (f.s(struct, "type", w), f"{w}.type"))
 
     lead = f.obj(sponsor_mod, "leadSponsor", SC)
     lead_name = f.s(lead, "name", f"{SC}.leadSponsor")

@@ -69,7 +69,7 @@ from kg.model import (
     Trial,
     TrialDate,
 )
-from kg.sources._common import FieldReader, dedupe, parse_file, sha256, split_criteria
+from kg.sources._common import FieldReader, dedupe, internal_error, parse_file, sha256, split_criteria
 
 FORMAT = SourceFormat.CTGOV_XML
 DESCRIPTION = "Legacy ClinicalTrials.gov XML (<clinical_study>, or a wrapper holding several)"
@@ -139,6 +139,8 @@ def records(data: bytes, name: str, *, strict: bool = False) -> Iterator[Trial |
             yield study_to_trial(study, name, where, checksum=checksum, strict=strict)
         except ParseError as exc:
             yield exc
+        except Exception as exc:
+            yield internal_error(name, exc, where=where)
 
 
 def _parse_xml(data: bytes, name: str) -> Any:
@@ -241,7 +243,7 @@ def study_to_trial(
         el = top.get(tag)
         if el is None:
             return None
-        return r.date(_tx(el), f"{W}/{tag}", el.get("type"), f"{W}/{tag}/@type")
+        return r.date(_tx(el), f"{W}/{tag}", (el.get("type"), f"{W}/{tag}/@type"))
 
     design = _design(r, study, W)
     criteria = _block(study, "eligibility/criteria/textblock")
