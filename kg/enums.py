@@ -214,6 +214,13 @@ class CellOrigin(StrEnum):
     ALLOGENEIC = "ALLOGENEIC"
 
 
+class DoseBasis(StrEnum):
+    """What a stated dose is per: body weight (per kg) or body surface area (per m²)."""
+
+    BODY_WEIGHT = "BODY_WEIGHT"
+    BODY_SURFACE_AREA = "BODY_SURFACE_AREA"
+
+
 class SourceFormat(StrEnum):
     CTGOV_V2_JSON = "ctgov-v2-json"
     CTGOV_CLASSIC_JSON = "ctgov-classic-json"

@@ -291,7 +291,15 @@ class _UpdateWriter(_Writer):
             self.http.update(self.update_url, body, f"SPARQL update of graph <{g.iri}> (part {i + 1})")
 
 
+#: An xsd:decimal literal written without a decimal point, as Oxigraph writes whole numbers.
+_WHOLE_DECIMAL = re.compile(rb'"(-?[0-9]+)"\^\^<http://www\.w3\.org/2001/XMLSchema#decimal>')
+
+
 def _insert(iri: str, ntriples: bytes) -> bytes:
+    # Virtuoso's SPARQL Update stores "205"^^xsd:decimal as the integer 205, but keeps
+    # "205.0"^^xsd:decimal a decimal (its graph store protocol keeps both): write the
+    # decimal point, as the canonical form of xsd:decimal does.
+    ntriples = _WHOLE_DECIMAL.sub(rb'"\1.0"^^<http://www.w3.org/2001/XMLSchema#decimal>', ntriples)
     return b"INSERT DATA { GRAPH <" + iri.encode() + b"> {\n" + ntriples + b"} }"
 
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 
 from pyoxigraph import Literal, NamedNode, Quad
 
 from kg import __version__
 from kg import terms as T
+from kg.dosing import find_doses
 from kg.enums import InterventionType, UnknownValue, coerce
 from kg.model import Age, Contact, Link, Outcome, Trial, TrialDate
 
@@ -261,6 +263,7 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
                 add(Quad(cn, T.cellSource, NamedNode(link.iri), g))
             enum(cn, T.cellOrigin, ct.origin)
             lit(cn, T.evidenceText, ct.evidence)
+        _doses(add, n, (iv.name, *iv.other_names, iv.description), g)
     for i, a in enumerate(trial.arms, start=1):
         n = NamedNode(f"{base}/arm/{i}")
         add(Quad(t, T.arm, n, g))
@@ -270,6 +273,7 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
         add(Quad(n, T.RDFS_LABEL, Literal(a.label), g))
         enum(n, T.armType, a.type)
         lit(n, T.description, a.description)
+        _doses(add, n, (a.label, a.description), g)
         for iv_name in a.intervention_names:
             target = _arm_target(iv_name, iv_typed, iv_nodes)
             if target is not None:
@@ -409,6 +413,37 @@ def _split_type_prefix(name: str) -> tuple[str | None, str]:
     if sep and head.replace(" ", "").replace("/", "").isalpha() and len(head) <= 25:
         return head, rest
     return None, name
+
+
+def _decimal(d: Decimal) -> Literal:
+    """An xsd:decimal as Oxigraph stores it: no exponent, no trailing zeros, and no
+    decimal point in a whole number (2000000, 0.5), so that the quads mapped are the
+    quads read back."""
+    return Literal(format(d.normalize(), "f"), datatype=T.XSD_DECIMAL)
+
+
+def _doses(add, owner: NamedNode, texts: Iterable[str | None], g: NamedNode) -> None:  # type: ignore[no-untyped-def]
+    """The doses stated in an intervention's or arm's texts (name first, then the others),
+    each distinct value, range and unit once, numbered in order of first mention."""
+    seen: set[tuple[object, ...]] = set()
+    for text in texts:
+        if not text:
+            continue
+        for d in find_doses(text):
+            key = (d.value, d.max_value, d.unit)
+            if key in seen:
+                continue
+            seen.add(key)
+            dn = NamedNode(f"{owner.value}/dose/{len(seen)}")
+            add(Quad(owner, T.dose, dn, g))
+            add(Quad(dn, T.RDF_TYPE, T.Dose, g))
+            add(Quad(dn, T.doseValue, _decimal(d.value), g))
+            if d.max_value is not None:
+                add(Quad(dn, T.doseMaxValue, _decimal(d.max_value), g))
+            add(Quad(dn, T.doseUnit, Literal(d.unit), g))
+            if d.basis is not None:
+                add(Quad(dn, T.doseBasis, _enum(d.basis), g))
+            add(Quad(dn, T.doseText, Literal(d.text), g))
 
 
 def _links(add, node: NamedNode, links: list[Link], g: NamedNode) -> None:  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ listed under ``disagreements``. :func:`conflicts` lists just the disagreements.
 from __future__ import annotations
 
 from collections import defaultdict
+from decimal import Decimal
 from typing import Any, cast
 
 from pyoxigraph import Literal, NamedNode
@@ -48,6 +49,14 @@ def _val(term: Any) -> Any:
     return term.value
 
 
+def _number(value: str | None) -> int | float | None:
+    """An xsd:decimal's text as a JSON number: whole numbers as integers."""
+    if value is None:
+        return None
+    d = Decimal(value)
+    return int(d) if d == d.to_integral_value() else float(d)
+
+
 class _Reader:
     def __init__(self, idx: dict[str, Node]) -> None:
         self.idx = idx
@@ -59,9 +68,13 @@ class _Reader:
         vals = self.all(s, p)
         return sorted(vals, key=str)[0] if vals else None
 
+    def idx_objects(self, s: str, p: NamedNode) -> list[str]:
+        """Object IRIs of ``p``, unordered."""
+        return [o.value for o in self.idx.get(s, {}).get(p.value, []) if isinstance(o, NamedNode)]
+
     def nodes(self, s: str, p: NamedNode) -> list[str]:
         """Object IRIs of ``p``, ordered by their ``tkg:position`` (then IRI)."""
-        objs = [o.value for o in self.idx.get(s, {}).get(p.value, []) if isinstance(o, NamedNode)]
+        objs = self.idx_objects(s, p)
         return sorted(set(objs), key=lambda n: (self.one(n, T.position) or 0, n))
 
 
@@ -82,6 +95,20 @@ def _record(store: TrialStore, graph: str) -> dict[str, Any]:
             )
         return out
 
+    def doses(node: str) -> list[dict[str, Any]]:
+        # numbered in order of first mention: <owner>/dose/1, /dose/2, ...
+        dns = sorted(set(r.idx_objects(node, T.dose)), key=lambda d: int(d.rsplit("/", 1)[1]))
+        return [
+            {
+                "value": _number(r.one(d, T.doseValue)),
+                "max_value": _number(r.one(d, T.doseMaxValue)),
+                "unit": r.one(d, T.doseUnit),
+                "basis": r.one(d, T.doseBasis),
+                "text": r.one(d, T.doseText),
+            }
+            for d in dns
+        ]
+
     iv_names = {n: r.one(n, T.name) for n in r.nodes(t, T.intervention)}
     interventions = []
     for n in r.nodes(t, T.intervention):
@@ -92,6 +119,7 @@ def _record(store: TrialStore, graph: str) -> dict[str, Any]:
             "other_names": sorted(r.all(n, T.otherName)),
             "links": sorted(r.all(n, T.linkedConcept)),
             "link_details": links(n),
+            "doses": doses(n),
         }
         cts = r.nodes(n, T.cellTherapy)
         if cts:
@@ -163,6 +191,7 @@ def _record(store: TrialStore, graph: str) -> dict[str, Any]:
                 "type": r.one(a, T.armType),
                 "description": r.one(a, T.description),
                 "interventions": sorted(iv_names.get(i) or i for i in r.nodes(a, T.armIntervention)),
+                "doses": doses(a),
             }
             for a in r.nodes(t, T.arm)
         ],

@@ -17,7 +17,7 @@ data is read) a shape that uses anything else:
 - property shapes whose ``sh:path`` is an IRI;
 - core constraints ``sh:minCount``, ``sh:maxCount``, ``sh:datatype``,
   ``sh:nodeKind``, ``sh:in``, ``sh:class``, ``sh:pattern`` (without ``sh:flags``),
-  ``sh:minInclusive`` and ``sh:or`` (of shapes made of those value constraints);
+  ``sh:minInclusive``, ``sh:minExclusive`` and ``sh:or`` (of shapes made of those value constraints);
 - SHACL-SPARQL constraints (``sh:select`` with ``sh:prefixes``) on node shapes,
   ``$this`` pre-bound by inlining the target pattern into the query's WHERE group;
 - ``sh:severity``, ``sh:message`` (with ``{?var}`` / ``{$var}`` substitution in
@@ -218,14 +218,17 @@ def _pattern_check(pattern: str) -> ValueCheck:
     return ValueCheck(SH + "PatternConstraintComponent", sparql, python)
 
 
-def _min_inclusive_check(bound: ox.Literal, shape: str) -> ValueCheck:
+def _min_check(bound: ox.Literal, shape: str, *, exclusive: bool) -> ValueCheck:
+    """sh:minInclusive (``exclusive`` False) or sh:minExclusive, for numbers."""
+    name = "minExclusive" if exclusive else "minInclusive"
     numeric = {_XSD + n for n in ("integer", "decimal", "double", "float", "int", "long", "nonNegativeInteger")}
     if bound.datatype.value not in numeric:
-        raise UnsupportedShapeError(f"{shape}: sh:minInclusive is supported for numbers only, not {bound}")
+        raise UnsupportedShapeError(f"{shape}: sh:{name} is supported for numbers only, not {bound}")
     limit = Decimal(bound.value)
+    op = ">" if exclusive else ">="
 
     def sparql(v: str) -> str:
-        return f"(isNumeric(?{v}) && ?{v} >= {_sparql_term(bound)})"
+        return f"(isNumeric(?{v}) && ?{v} {op} {_sparql_term(bound)})"
 
     def python(t: Term) -> bool:
         # only a well-formed number compares with a number (pySHACL: rdflib's value comparison)
@@ -234,11 +237,12 @@ def _min_inclusive_check(bound: ox.Literal, shape: str) -> ValueCheck:
         if not lexical_ok(t.value, t.datatype.value):
             return False
         try:
-            return Decimal(t.value.strip()) >= limit
+            value = Decimal(t.value.strip())
         except ArithmeticError:
             return False
+        return value > limit if exclusive else value >= limit
 
-    return ValueCheck(SH + "MinInclusiveConstraintComponent", sparql, python)
+    return ValueCheck(SH + name[0].upper() + name[1:] + "ConstraintComponent", sparql, python)
 
 
 def _or_check(members: list[list[ValueCheck]], shape: str) -> ValueCheck:
@@ -361,7 +365,9 @@ def name(node: Term) -> str:
 
 _NON_VALIDATING = {SH + p for p in ("name", "description", "order", "group", "defaultValue")}
 _NODE_SHAPE_PREDICATES = {SH + p for p in ("targetClass", "property", "sparql", "severity", "message", "deactivated")}
-_VALUE_PREDICATES = {SH + p for p in ("datatype", "nodeKind", "in", "class", "pattern", "minInclusive", "or")}
+_VALUE_PREDICATES = {
+    SH + p for p in ("datatype", "nodeKind", "in", "class", "pattern", "minInclusive", "minExclusive", "or")
+}
 _PROPERTY_SHAPE_PREDICATES = {
     SH + p for p in ("path", "severity", "message", "minCount", "maxCount", "deactivated")
 } | _VALUE_PREDICATES
@@ -413,10 +419,11 @@ def _value_checks(sg: _Shapes, node: Term, subclasses: bool) -> list[ValueCheck]
         checks.append(_class_check(cls.value, subclasses))
     for pat in sg.objects(node, SH + "pattern"):
         checks.append(_pattern_check(pat.value))
-    for bound in sg.objects(node, SH + "minInclusive"):
-        if not isinstance(bound, ox.Literal):
-            raise UnsupportedShapeError(f"{where}: sh:minInclusive must be a literal")
-        checks.append(_min_inclusive_check(bound, where))
+    for bound_name in ("minInclusive", "minExclusive"):
+        for bound in sg.objects(node, SH + bound_name):
+            if not isinstance(bound, ox.Literal):
+                raise UnsupportedShapeError(f"{where}: sh:{bound_name} must be a literal")
+            checks.append(_min_check(bound, where, exclusive=bound_name == "minExclusive"))
     for head in sg.objects(node, SH + "or"):
         members = []
         for member in sg.items(head):

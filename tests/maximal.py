@@ -138,7 +138,9 @@ def maximal_trial(*, notes: bool = True) -> Trial:
         enrollment_count=40,
         enrollment_type=EnrollmentType.ESTIMATED,
         arms=[
-            Arm("UC-MSC", ArmType.EXPERIMENTAL, "MSC infusions", ["Biological: UC-MSC infusion"]),
+            Arm(
+                "UC-MSC", ArmType.EXPERIMENTAL, "MSC infusions of 1-2 million cells/kg", ["Biological: UC-MSC infusion"]
+            ),
             Arm("Placebo", ArmType.PLACEBO_COMPARATOR, "Saline infusions", ["Drug: Saline"]),
         ],
         interventions=[

@@ -60,18 +60,30 @@ def test_show_json_facts_come_from_the_record(store: Path) -> None:
             "type": "EXPERIMENTAL",
             "description": "1 million cells/kg intravenously on day 0 and day 7.",
             "interventions": ["Standard therapy", "UC-MSC"],
+            # "1 million cells/kg": per kg of body weight
+            "doses": [
+                {
+                    "value": 1000000,
+                    "max_value": None,
+                    "unit": "cells/kg",
+                    "basis": "BODY_WEIGHT",
+                    "text": "1 million cells/kg",
+                }
+            ],
         },
         {
             "label": "Placebo",
             "type": "PLACEBO_COMPARATOR",
             "description": "Saline infusion on day 0 and day 7.",
             "interventions": ["Saline", "Standard therapy"],
+            "doses": [],
         },
         {
             "label": "Observation",
             "type": "NO_INTERVENTION",
             "description": "Registry follow-up only.",
             "interventions": [],
+            "doses": [],
         },
     ]
     assert rec["sponsor"] == {"name": "Example University Hospital", "class": "OTHER"}

@@ -608,6 +608,58 @@ def test_co_treatments_by_cell_type(cell_store: TrialStore, fixture_world: World
     assert expected({"CL:0000134"}) != broad
 
 
+# Doses read from the three records' own text (ctgov-classic-json, checked by hand):
+# NCT01420432 states "1.0E+6 MSC/kg" in its intervention and its arm description,
+# NCT03392311 "2 million cells/kg" in both, NCT03219801's arm "100-300 million allogeneic
+# human umbilical cord derived mesenchymal stem cells" (an absolute dose). Phases as
+# registered: PHASE1; PHASE1 and PHASE2; EARLY_PHASE1.
+UC, AD, MSC, AD_MSC = (T.obo_iri(c).value for c in ("UBERON:0002331", "UBERON:0001013", "CL:0000134", "CL:0002570"))
+DOSE_ROWS = [
+    (
+        "NCT01420432", "PHASE1", "Human umbilical cord-derived MSCs", MSC, UC, "ALLOGENEIC",
+        "1000000", None, "cells/kg", "1.0E+6 MSC/kg",
+    ),
+    (
+        "NCT03219801", "EARLY_PHASE1", "mesenchymal stem cells", MSC, None, None, "100000000", "300000000", "cells",
+        "100-300 million allogeneic human umbilical cord derived mesenchymal stem cells",
+    ),
+    (
+        "NCT03392311", "PHASE1", "adipose-derived multipotent mesenchymal stem cells", AD_MSC, AD, "ALLOGENEIC",
+        "2000000", None, "cells/kg", "2 million cells/kg",
+    ),
+    (
+        "NCT03392311", "PHASE2", "adipose-derived multipotent mesenchymal stem cells", AD_MSC, AD, "ALLOGENEIC",
+        "2000000", None, "cells/kg", "2 million cells/kg",
+    ),
+]  # fmt: skip
+
+
+def test_cell_therapy_doses(cell_store: TrialStore, fixture_world: World) -> None:
+    def run(**params: object) -> Rows:
+        _, rows = Q.run_query("cell-therapy-doses", params, store=cell_store)
+        return [tuple(r.values()) for r in rows]
+
+    assert run() == DOSE_ROWS
+    assert run(per_kg=True) == [r for r in DOSE_ROWS if r[8].endswith("/kg")]
+    assert run(source="UBERON:0002331") == DOSE_ROWS[:1]
+    # CL:0002570 (adipose MSC) is narrower than CL:0000134 in the fixture vocabulary
+    assert run(cell_type="CL:0000134") == DOSE_ROWS
+    assert run(cell_type="CL:0002570") == DOSE_ROWS[2:]
+    assert run(cell_type="CL:0000134", source="UBERON:0001013", per_kg=True) == DOSE_ROWS[2:]
+    # a label: the cell therapies of that name
+    assert run(cell_type="Mesenchymal Stem Cells") == DOSE_ROWS[1:2]
+    recs = {r.nct: r for r in fixture_world.records if r.format == "ctgov-classic-json"}
+    for condition in ("D001327", "mesh:D013167", "psoriasis"):
+        value = Q.parse_concept(condition)
+        iris = {value.iri.value} if value.iri else fixture_world.vocab.concepts(condition)
+        label = None if value.iri else condition
+        selected = {
+            n for n in CELLS if matches_condition(recs[n], fixture_world.vocab, iris=iris, label=label, exact=False)
+        }
+        assert selected, condition
+        assert run(condition=condition) == [r for r in DOSE_ROWS if r[0] in selected], condition
+
+
 # --------------------------------------------------------------------------
 # Source conflicts: NCT04042844 is in the corpus as a classic-API record (January 2022)
 # and as a v2 record; the fields compared are those of `trialkg conflicts`.

@@ -40,6 +40,8 @@ NODES = {
     "cond2": f"{B}/condition/mesenchymal-stem-cells",
     "iv": f"{B}/intervention/uc-msc-infusion",
     "ct": f"{B}/intervention/uc-msc-infusion/cell-therapy",
+    "dose": f"{B}/intervention/uc-msc-infusion/dose/1",
+    "armdose": f"{B}/arm/1/dose/1",
     "link": f"{B}/condition/psoriasis/link/exact/mesh-d011565",
     "arm": f"{B}/arm/1",
     "arm2": f"{B}/arm/2",
@@ -548,6 +550,48 @@ int_position("Arm-position", "arm")
 enum_prop("Arm-type", "arm", "armType", "ArmType", "OTHER")
 string_prop("Arm-description", "arm", "description")
 class_prop("Arm-intervention", "arm", "armIntervention")
+class_prop("Arm-dose", "arm", "dose")
+
+class_prop("Intervention-dose", "iv", "dose")
+case("Dose-value/min", "dose", "doseValue", DROP, one("Dose-value", V, "MinCount"))
+case("Dose-value/max", "dose", "doseValue", ADD(typed("2", "decimal")), one("Dose-value", V, "MaxCount"))
+case(
+    "Dose-value/minExclusive",
+    "dose",
+    "doseValue",
+    SET(typed("0", "decimal")),
+    one("Dose-value", V, "MinExclusive", typed("0", "decimal")),
+)
+# text is not a decimal, and is not comparable with 0 either
+case(
+    "Dose-value/datatype",
+    "dose",
+    "doseValue",
+    SET(s("1000000")),
+    one("Dose-value", V, "Datatype", s("1000000")),
+    one("Dose-value", V, "MinExclusive", s("1000000")),
+)
+case(
+    "Dose-maxValue/max",
+    "armdose",
+    "doseMaxValue",
+    ADD(typed("3000000", "decimal")),
+    one("Dose-maxValue", V, "MaxCount"),
+)
+case("Dose-maxValue/datatype", "armdose", "doseMaxValue", SET(s("2")), one("Dose-maxValue", V, "Datatype", s("2")))
+case("Dose-unit/min", "dose", "doseUnit", DROP, one("Dose-unit", V, "MinCount"))
+case("Dose-unit/max", "dose", "doseUnit", ADD(s("mg")), one("Dose-unit", V, "MaxCount"))
+case("Dose-unit/pattern", "dose", "doseUnit", SET(s("cells/mL")), one("Dose-unit", V, "Pattern", s("cells/mL")))
+case(
+    "Dose-unit/datatype",
+    "dose",
+    "doseUnit",
+    SET(typed("1", "integer")),
+    one("Dose-unit", V, "Datatype", typed("1", "integer")),
+    one("Dose-unit", V, "Pattern", typed("1", "integer")),
+)
+enum_prop("Dose-basis", "dose", "doseBasis", "DoseBasis", "BODY_SURFACE_AREA")
+string_prop("Dose-text", "dose", "doseText", required=True)
 
 string_prop("Outcome-measure", "outcome", "measure", required=True)
 int_position("Outcome-position", "outcome")
@@ -870,6 +914,7 @@ def test_every_shape_and_constraint_has_a_negative_case() -> None:
         SH["in"]: "In",
         SH.pattern: "Pattern",
         SH.minInclusive: "MinInclusive",
+        SH.minExclusive: "MinExclusive",
         SH.sparql: "SPARQL",
     }
     needed = set()

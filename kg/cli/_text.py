@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from kg.terms import curie
@@ -58,6 +59,7 @@ def trial_text(rec: dict[str, Any]) -> str:
                     ", ".join(curie(x) for x in ct["source_tissues"]),
                 ]
                 add(f"      cells: {' from '.join(p for p in parts if p)} {ct.get('origin') or ''}".rstrip())
+            _doses(add, i.get("doses"))
     if rec.get("arms"):
         add("Arms:")
         for a in rec["arms"]:
@@ -65,6 +67,7 @@ def trial_text(rec: dict[str, Any]) -> str:
                 f"  - {a['label']} ({a.get('type') or '?'})"
                 + (f": {', '.join(a['interventions'])}" if a["interventions"] else "")
             )
+            _doses(add, a.get("doses"))
     el = rec.get("eligibility") or {}
     if el:
         field("Sex", el.get("sex"))
@@ -86,3 +89,10 @@ def trial_text(rec: dict[str, Any]) -> str:
             for v in values:
                 add(f"    {v['format']} {v['file']}: {v['value']}")
     return "\n".join(lines)
+
+
+def _doses(add: Callable[[str], None], doses: list[dict[str, Any]] | None) -> None:
+    """``dose: 2000000 cells/kg ("2 million cells/kg")``, a range as ``100000000-300000000``."""
+    for d in doses or []:
+        amount = f"{d['value']}" + (f"-{d['max_value']}" if d.get("max_value") is not None else "")
+        add(f'      dose: {amount} {d["unit"]} ("{d["text"]}")')

@@ -1,0 +1,298 @@
+"""Doses stated in intervention and arm text: "2 million cells/kg", "1.0E+6 MSC/kg",
+"0.2-1 x 10^7 CART22 cells/kg", "100-300 million allogeneic ... stem cells",
+"10 mg/kg/day", "500 mg".
+
+A dose is read only where the text states a number and a unit together; nothing is
+inferred. What is read:
+
+* numbers: ``2``, ``2.5``, ``1,000,000``; scaled as ``1 x 10^6`` (also ``×``, ``*``,
+  ``·``, ``10**6``, ``10⁶``, ``10(6)``, ``10E6`` and ``106``, the last being how a
+  superscript exponent reads once the registry stripped it: no dose is "1 x 106 cells"),
+  ``1.0E+6``, ``2 million`` (``thousand``, ``million``, ``billion``); a backslash before
+  ``^`` or ``*`` (the registry's Markdown escape) is ignored;
+* ranges ``100-300 million``, ``0.2-1 x 10^7``, ``1 to 2 mg``: both ends take the
+  scale written once; a tolerance ``1 ± 0.5 x 10^6`` gives the nominal value;
+* lists ``10^4, 10^5 or 10^6 cells/kg``, ``1E6#3E6#1E7 cells/kg``: one dose each;
+* units: cells (a word ending in "cell(s)" or "MSC(s)", after at most eight words that
+  describe them: "allogeneic human umbilical cord derived mesenchymal stem cells",
+  "CAR+ T cells", "UC-MSCs"), ``mg``, ``µg`` (``mcg``, ``ug``), ``ng``, ``g``, ``mL``,
+  ``IU`` and ``U`` (``units``), each optionally per body weight (``/kg``, ``per kg``,
+  ``per kilogram``, ``/kg body weight``) or body surface area (``/m2``, ``/m²``) and per
+  day (``/day``).
+
+Not read as doses: concentrations and rates (a unit followed by another denominator:
+``mg/dL``, ``mL/min``, ``cells/mL``, ``µg/kg/min``), and cell counts under 1,000 written
+without a scale ("2 MSC infusions" is two infusions, not two cells).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from kg.enums import DoseBasis
+
+__all__ = ["Dose", "find_doses"]
+
+
+@dataclass(frozen=True, slots=True)
+class Dose:
+    """One stated dose: ``value`` (the lower end of a range), ``max_value`` (its upper end,
+    None for a single value), ``unit`` as normalised ("cells", "mg", "µg", "ng", "g",
+    "mL", "IU", "U", with "/kg", "/m2" and "/day" as stated), ``basis`` (per body weight
+    or body surface area, None for an absolute dose) and ``text``, the words it was read
+    from."""
+
+    value: Decimal
+    max_value: Decimal | None
+    unit: str
+    basis: DoseBasis | None
+    text: str
+
+
+_SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻", "0123456789+-")
+_WORD_SCALE = {"thousand": 3, "million": 6, "millions": 6, "mln": 6, "billion": 9, "billions": 9, "bn": 9}
+
+# A number with its optional scale, as a template: "@" is replaced by the group-name
+# prefix of the quantity ("a" for a single value or a range's lower end, "b" for its upper
+# end). The mantissa is not part of a longer number or word.
+_MANTISSA = r"(?:(?!0\d)(?:\d{1,3}(?:,\d{3})+(?![\d,])|\d{1,3}(?:[\u00a0\u202f]\d{3})+(?!\d)|\d+(?:[.·]\d+)?)|[.·]\d+)"
+_TIMES = r"\s*(?:[x×X]|\\?\*)\s*"
+_SCALE = (
+    r"(?:"
+    + _TIMES
+    + r"10\s*(?:\\?\^|\\?\*\\?\*)\s*\(?(?P<@e1>[+-]?\d{1,2})\)?(?!\d)"  # x 10^6, x 10**6
+    + r"|"
+    + _TIMES
+    + r"10\s*[eE]\s*\+?(?P<@e2>-?\d{1,2})(?!\d)"  # x 10E6: 10 to the 6th
+    + r"|"
+    + _TIMES
+    + r"10(?P<@e3>[⁺⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]{1,2})"  # x 10⁶
+    + r"|"
+    + _TIMES
+    + r"10\s*\((?P<@e4>[+-]?\d{1,2})\)"  # x 10(6)
+    + r"|"
+    + _TIMES
+    + r"10(?P<@e5>[1-9]\d?)(?![\d.,]\d)"  # x 106: a superscript lost (cells only)
+    + r"|[eE](?P<@e6>[+-]?\d{1,2})(?![\w])"  # 1.0E+6
+    + r"|\s*(?P<@w>thousand|millions?|mln|billions?|bn)\b"
+    + r")"
+)
+_BARE_POWER = r"10\s*(?:\\?\^|\\?\*\\?\*)\s*\(?(?P<@e0>[+-]?\d{1,2})\)?(?!\d)"  # 10^6 with no mantissa
+
+
+def _quantity(p: str) -> str:
+    return rf"(?:{_BARE_POWER}|(?P<@m>{_MANTISSA})(?:\s*±\s*{_MANTISSA})?(?P<@s>{_SCALE})?)".replace("@", p)
+
+
+_RANGE_TO = r"\s*(?:-|–|—|~|to)\s*"
+_ONE = re.compile(
+    # not inside a longer number or word, and not the second factor of a product ("2×1,000,000")
+    # or a group of thousands written with plain spaces ("10 000": "Day 1 500 mg" is ambiguous)
+    r"(?<![\w.,·^/])(?<!\d[x×X*])(?<!\d[x×X*]\s)(?<!\d\s[x×X*])(?<!\d\s[x×X*]\s)(?<!\d\s)"
+    rf"(?:{_quantity('a')})(?:{_RANGE_TO}(?:{_quantity('b')}))?",
+    re.IGNORECASE,
+)
+_LIST_SEP = re.compile(r"\s*(?:,|#|;|\bor\b|\band\b)\s*", re.IGNORECASE)
+
+_PAREN = re.compile(r"\s*\([^()]{0,25}\)")
+_TOKEN = re.compile(r"\s*([A-Za-z][A-Za-z0-9+'’-]*|\([^()]{0,60}\))")
+_CELL_WORD = re.compile(r"(?i)(?:.*[^a-z])?(?:cells?|[a-z]*mscs?)")
+# words that end a description of cells: "2 patients received MSCs" is no dose of 2 cells
+_NOT_DESCRIPTIVE = frozenset({
+    "a", "an", "the", "of", "to", "in", "on", "at", "by", "for", "per", "with", "and", "or", "each", "every",
+    "were", "was", "is", "are", "be", "been", "will", "would", "received", "receive", "receiving", "given",
+    "give", "giving", "infused", "injected", "patient", "patients", "subject", "subjects", "participant",
+    "participants", "dose", "doses", "day", "days", "week", "weeks", "month", "months", "times", "time",
+    "infusion", "infusions", "injection", "injections", "kg",
+})  # fmt: skip
+_UNIT = re.compile(
+    r"\s*(?P<u>mg|mcg|µg|μg|ug|ng|g|milligrams?|micrograms?|grams?|ml|iu|units?|u|c?gy)(?![\w/])"
+    r"|\s*(?P<u2>mg|mcg|µg|μg|ug|ng|g|ml|iu|u)(?=/)",
+    re.IGNORECASE,
+)
+_UNIT_NAMES = {
+    "mg": "mg", "milligram": "mg", "milligrams": "mg",
+    "mcg": "µg", "µg": "µg", "μg": "µg", "ug": "µg", "microgram": "µg", "micrograms": "µg",
+    "ng": "ng", "g": "g", "gram": "g", "grams": "g",
+    "ml": "mL", "iu": "IU", "u": "U", "unit": "U", "units": "U", "gy": "Gy", "cgy": "cGy",
+}  # fmt: skip
+_BASIS = re.compile(
+    r"\s*(?:/|\bper\b)\s*(?:(?P<kg>kg|kilograms?)\b(?:\s*(?:of\s+)?(?:body\s*weight|bw)\b)?"
+    r"|(?P<m2>m2|m²|m\^2|square\s+met(?:er|re)s?)(?![\w^]))",
+    re.IGNORECASE,
+)
+_PER_DAY = re.compile(r"\s*(?:/|\bper\b)\s*(?:day|d)\b", re.IGNORECASE)
+_OTHER_DENOMINATOR = re.compile(r"\s*/\s*[A-Za-zµμ]")
+_MIN_UNSCALED_CELLS = 1000
+
+
+def _exponent(m: re.Match[str], p: str) -> int | None:
+    """The power of ten a matched quantity's scale gives, or None when it has none."""
+    for k in ("e0", "e1", "e2", "e3", "e4", "e5", "e6"):
+        v = m.group(p + k)
+        if v is not None:
+            return int(v.translate(_SUPERSCRIPT))
+    w = m.group(p + "w")
+    return _WORD_SCALE[w.lower()] if w is not None else None
+
+
+def _mantissa(m: re.Match[str], p: str) -> Decimal:
+    raw = m.group(p + "m")
+    if raw is None:  # a bare power of ten
+        return Decimal(1)
+    return Decimal(raw.replace(",", "").replace("\u00a0", "").replace("\u202f", "").replace("·", "."))
+
+
+def _scaled(mantissa: Decimal, exponent: int | None) -> Decimal:
+    return mantissa.scaleb(exponent) if exponent else mantissa
+
+
+def _plain(d: Decimal) -> Decimal:
+    """Without exponent or trailing zeros (2E+6 -> 2000000, 0.50 -> 0.5)."""
+    d = d.normalize()
+    return d.quantize(Decimal(1)) if d == d.to_integral_value() else d
+
+
+@dataclass(slots=True)
+class _Number:
+    start: int
+    end: int
+    low: Decimal
+    high: Decimal | None
+    scaled: bool
+    glued: bool  # scaled as "x 106" (a lost superscript): read only for cells
+
+
+def _number_at(text: str, pos: int) -> _Number | None:
+    m = _ONE.match(text, pos)
+    if m is None:
+        return None
+    try:
+        ea, eb = _exponent(m, "a"), _exponent(m, "b")
+        has_b = m.group("bm") is not None or m.group("be0") is not None
+        if has_b and ea is None:
+            ea = eb  # "100-300 million", "0.2-1 x 10^7": one scale for both ends
+        low = _scaled(_mantissa(m, "a"), ea)
+        high = _scaled(_mantissa(m, "b"), eb) if has_b else None
+    except (InvalidOperation, ValueError, KeyError):
+        return None
+    if high is not None and high <= low:
+        # "1-2" is a range; "18-2" or "2020-01" is not
+        return None
+    glued = m.group("ae5") is not None or m.group("be5") is not None
+    return _Number(m.start(), m.end(), low, high, ea is not None, glued)
+
+
+def _numbers(text: str, pos: int) -> tuple[list[_Number], int] | None:
+    """A number, or a list of numbers sharing a unit ("10^4, 10^5 or 10^6"), at ``pos``."""
+    first = _number_at(text, pos)
+    if first is None:
+        return None
+    found = [first]
+    end = first.end
+    while True:
+        sep = _LIST_SEP.match(text, end)
+        if sep is None or sep.end() == end:
+            break
+        nxt = _number_at(text, sep.end())
+        if nxt is None:
+            break
+        found.append(nxt)
+        end = nxt.end
+    if len(found) > 1 and not all(n.scaled for n in found):
+        # only lists of scaled numbers share a unit ("10^4, 10^5 or 10^6 cells/kg"): in
+        # "Day 1, 10 mg" or "1, 2 or 5 million" the list is not one of doses
+        found = found[-1:]
+    return found, end
+
+
+def _cells_end(text: str, pos: int) -> int | None:
+    """The end of "[describing words] cells" at ``pos``, or None."""
+    end = pos
+    for _ in range(9):
+        tok = _TOKEN.match(text, end)
+        if tok is None:
+            return None
+        word = tok.group(1)
+        end = tok.end()
+        if word.startswith("("):
+            # "100 million (autologous human bone marrow cells)": the cells named in brackets
+            inner = _TOKEN.findall(word[1:-1])
+            if inner and _CELL_WORD.fullmatch(inner[-1]) and len(inner) <= 9:
+                return end
+            continue
+        if _CELL_WORD.fullmatch(word):
+            # "Mesenchymal Stromal Cells (MSCs) cells/kg": the name may be repeated
+            again = re.match(r"\s*\([^()]{0,25}\)\s*cells\b", text[end:], re.IGNORECASE)
+            return end + again.end() if again else end
+        if word.lower() in _NOT_DESCRIPTIVE:
+            return None
+    return None
+
+
+def _unit_at(text: str, pos: int) -> tuple[str, int, bool] | None:
+    """(unit, end, is_cells) of the unit right after a number."""
+    pos = m.end() if (m := _PAREN.match(text, pos)) else pos  # "5x10^5 (±20%) CAR T cells"
+    u = _UNIT.match(text, pos)
+    if u is not None:
+        name = (u.group("u") or u.group("u2")).lower()
+        return _UNIT_NAMES[name], u.end(), False
+    end = _cells_end(text, pos)
+    if end is not None:
+        return "cells", end, True
+    return None
+
+
+def find_doses(text: str) -> list[Dose]:
+    """Every dose stated in ``text``, in order of appearance."""
+    doses: list[Dose] = []
+    pos = 0
+    n = len(text)
+    while pos < n:
+        m = re.search(r"\d", text[pos:])
+        if m is None:
+            break
+        start = pos + m.start()
+        got = _numbers(text, start)
+        if got is None:
+            pos = start + 1
+            while pos < n and text[pos].isdigit():
+                pos += 1
+            continue
+        numbers, after = got
+        unit_at = _unit_at(text, after)
+        if unit_at is None:
+            pos = max(after, start + 1)
+            continue
+        unit, end, is_cells = unit_at
+        basis: DoseBasis | None = None
+        if b := _BASIS.match(text, end):
+            basis = DoseBasis.BODY_WEIGHT if b.group("kg") else DoseBasis.BODY_SURFACE_AREA
+            unit += "/kg" if b.group("kg") else "/m2"
+            end = b.end()
+        if d := _PER_DAY.match(text, end):
+            unit += "/day"
+            end = d.end()
+        pos = end
+        if _OTHER_DENOMINATOR.match(text, end):
+            continue  # a concentration or a rate: mg/dL, cells/mL, µg/kg/min
+        if is_cells and any(not x.scaled and x.low < _MIN_UNSCALED_CELLS for x in numbers):
+            continue
+        if not is_cells and any(x.glued for x in numbers):
+            continue  # "2 x 105 mg" is not a lost superscript of a cell count
+        for x in numbers:
+            span = text[x.start : end] if x is numbers[-1] else text[x.start : x.end]
+            if x is not numbers[-1]:
+                span = f"{span} ({text[numbers[-1].end : end].strip()})"
+            doses.append(
+                Dose(
+                    _plain(x.low),
+                    None if x.high is None else _plain(x.high),
+                    unit,
+                    basis,
+                    " ".join(span.split()),
+                )
+            )
+    return doses

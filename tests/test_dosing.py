@@ -1,0 +1,245 @@
+"""Doses read from intervention and arm text (kg.dosing), the graph they become, and what
+`trialkg show` gives back.
+
+Each phrase below is quoted from a real record (the NCT ID says which; the seeds are in
+examples/pages) or written to show a trap; the expected values are worked out by hand
+from the words, not read from the code."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kg.cli import app
+from kg.dosing import find_doses
+from kg.enums import DoseBasis
+from kg.reader import read_trials
+
+KG = DoseBasis.BODY_WEIGHT
+M2 = DoseBasis.BODY_SURFACE_AREA
+ROOT = Path(__file__).resolve().parent.parent
+
+# (text, [(value, max value or None, unit, basis, words read)])
+FOUND = [
+    # seeds 000 and 001 (ClinicalTrials.Veeva and Basic Information pages)
+    (
+        "AD-MSCs(adipose-derived multipotent mesenchymal stem cells ) intravenous injection at a dose of "
+        "2 million cells/kg at week 0, week 2, week 4, week 6, week 8",
+        [("2000000", None, "cells/kg", KG, "2 million cells/kg")],
+    ),
+    # seed 003: E-notation, and "MSC" as the cells
+    (
+        "Human umbilical cord-derived MSCs at a dose of 1.0E+6 MSC/kg, repeated after three months",
+        [("1000000", None, "cells/kg", KG, "1.0E+6 MSC/kg")],
+    ),
+    # seed 004: a range with one scale, an absolute dose, cells described by eight words
+    (
+        "In the treated group, 100-300 million allogeneic human umbilical cord derived mesenchymal stem cells "
+        "were infused intravenously for one SLE patient.",
+        [
+            (
+                "100000000",
+                "300000000",
+                "cells",
+                None,
+                "100-300 million allogeneic human umbilical cord derived mesenchymal stem cells",
+            )
+        ],
+    ),
+    # NCT04835519: CAR-T dose levels, with an escaped caret and a tolerance in brackets
+    (
+        "Dose 1 (DL-1) was 5×10\\^5 (±20%) CAR T cells/kg, and dose 2 (DL-2) was 1×10\\^6 (±20%) CAR T cells/kg.",
+        [
+            ("500000", None, "cells/kg", KG, "5×10\\^5 (±20%) CAR T cells/kg"),
+            ("1000000", None, "cells/kg", KG, "1×10\\^6 (±20%) CAR T cells/kg"),
+        ],
+    ),
+    # superscripts lost by the registry: "x 106" is 10 to the 6th (NCT01275612), even glued to
+    # the next word (NCT03265444)
+    ("infusion of donor ex-vivo expanded MSC (1 x 106 MSC/kg).", [("1000000", None, "cells/kg", KG, "1 x 106 MSC/kg")]),
+    (
+        "Step 1 dose : 3.0x105cells/kg; Step 2 dose : 6.0x105cells/kg",
+        [("300000", None, "cells/kg", KG, "3.0x105cells/kg"), ("600000", None, "cells/kg", KG, "6.0x105cells/kg")],
+    ),
+    # "10E6" after a multiplication sign: ten to the sixth, as these records mean it (NCT04273646)
+    (
+        "4 times of UC-MSCs(0.5*10E6 UC-MSCs/kg body weight intravenously)",
+        [("500000", None, "cells/kg", KG, "0.5*10E6 UC-MSCs/kg body weight")],
+    ),
+    # a nominal value with a tolerance, and per recipient body weight (NCT01764100)
+    (
+        "a dose of 1 ± 0.5 x 106 MSC/kg recipient body weight",
+        [("1000000", None, "cells/kg", KG, "1 ± 0.5 x 106 MSC/kg")],
+    ),
+    # a list of scaled numbers sharing one unit (NCT05739409)
+    (
+        "infused with a escalated dose of 1E6#3E6#6E6#1E7 cells/kg",
+        [
+            ("1000000", None, "cells/kg", KG, "1E6 (cells/kg)"),
+            ("3000000", None, "cells/kg", KG, "3E6 (cells/kg)"),
+            ("6000000", None, "cells/kg", KG, "6E6 (cells/kg)"),
+            ("10000000", None, "cells/kg", KG, "1E7 cells/kg"),
+        ],
+    ),
+    # a range whose scale is written once, after both ends (NCT02650414)
+    (
+        "Subjects <50kg will receive 0.2-1 x 10\\^7 CART22 cells/kg as a split dose",
+        [("2000000", "10000000", "cells/kg", KG, "0.2-1 x 10\\^7 CART22 cells/kg")],
+    ),
+    # the cells named twice, in brackets (NCT03504241), or only in brackets (NCT00768066)
+    (
+        "10^4 donor-derived Mesenchymal Stromal Cells (MSCs) cells/kg every 4-weeks.",
+        [("10000", None, "cells/kg", KG, "10^4 donor-derived Mesenchymal Stromal Cells (MSCs) cells/kg")],
+    ),
+    ("1 x 108 (100 million) hMSCs", [("100000000", None, "cells", None, "1 x 108 (100 million) hMSCs")]),
+    # a middle dot as the decimal point (NCT02249676)
+    ("MSC a day-case 2·0×106 cells/kg i.v. 15min", [("2000000", None, "cells/kg", KG, "2·0×106 cells/kg")]),
+    # other notations of a power of ten
+    (
+        "1,000,000 cells per kilogram; 2.5 × 10⁶ cells/kg; 1 x 10(6) cells/kg; 10**6 cells",
+        [
+            ("1000000", None, "cells/kg", KG, "1,000,000 cells per kilogram"),
+            ("2500000", None, "cells/kg", KG, "2.5 × 10⁶ cells/kg"),
+            ("1000000", None, "cells/kg", KG, "1 x 10(6) cells/kg"),
+            ("1000000", None, "cells", None, "10**6 cells"),
+        ],
+    ),
+    # drugs: per body weight and day, per body surface area, fixed doses, radiation (the
+    # "150μg/kg/d" of NCT03083743, the others written to show each unit)
+    (
+        "Methotrexate 15 mg weekly; cyclophosphamide 10 mg/kg/day; 50 mg/m2 on day 1; 150μg/kg/d; "
+        "0.5 mg/kg body weight; 60 Gy in 30 fractions; 1500 IU",
+        [
+            ("15", None, "mg", None, "15 mg"),
+            ("10", None, "mg/kg/day", KG, "10 mg/kg/day"),
+            ("50", None, "mg/m2", M2, "50 mg/m2"),
+            ("150", None, "µg/kg/day", KG, "150μg/kg/d"),
+            ("0.5", None, "mg/kg", KG, "0.5 mg/kg body weight"),
+            ("60", None, "Gy", None, "60 Gy"),
+            ("1500", None, "IU", None, "1500 IU"),
+        ],
+    ),
+    ("0.8-1.8g daily", [("0.8", "1.8", "g", None, "0.8-1.8g")]),  # NCT00698191
+]
+
+# Numbers next to units that are not doses, and doses that cannot be read safely
+NOT_DOSES = [
+    "CD4 count > 200 cells/mm3",  # a lab value: a concentration
+    "eGFR at least 30 mL/min and glucose under 126 mg/dL",  # rates and concentrations
+    "1 x 10^6 cells/mL in 5 mL",  # a concentration (the volume alone is a dose, tested below)
+    "norepinephrine 0.1 µg/kg/min",  # an infusion rate
+    "2 MSC infusions",  # two infusions, not two cells
+    "Subjects <50kg will receive",  # a body weight
+    "aged 18-65 years, 2 patients received mesenchymal stem cells",
+    "10 000 U/m² BSA",  # "10 000": spaces between thousands are ambiguous ("Day 1 500 mg")
+    "MSC 2×1,000,000 MSC/kg",  # a product: which factor is the dose?
+    "2 x 105 mg",  # a lost superscript is read for cell counts only
+    "100 million (two infusions)",  # no unit
+    "NCT01234567 mg",  # inside an identifier
+]
+
+
+def _read(text: str) -> list[tuple[str, str | None, str, DoseBasis | None, str]]:
+    return [
+        (format(d.value, "f"), None if d.max_value is None else format(d.max_value, "f"), d.unit, d.basis, d.text)
+        for d in find_doses(text)
+    ]
+
+
+@pytest.mark.parametrize(("text", "expected"), FOUND, ids=[t[:40] for t, _ in FOUND])
+def test_doses_are_read(text: str, expected: list[tuple[str, str | None, str, DoseBasis | None, str]]) -> None:
+    assert _read(text) == expected
+
+
+@pytest.mark.parametrize("text", NOT_DOSES)
+def test_not_doses(text: str) -> None:
+    got = _read(text)
+    if text.startswith("1 x 10^6 cells/mL"):
+        assert got == [("5", None, "mL", None, "5 mL")]
+    else:
+        assert got == []
+
+
+def test_values_are_exact_decimals() -> None:
+    (d,) = find_doses("0.1 mg/kg")
+    assert d.value == Decimal("0.1") and isinstance(d.value, Decimal)
+    (d,) = find_doses("3.3 x 10^6 cells/kg")
+    assert format(d.value, "f") == "3300000"  # not 3299999.9999999995
+
+
+@pytest.fixture(scope="module")
+def example_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    store = tmp_path_factory.mktemp("doses") / "store"
+    result = CliRunner().invoke(
+        app, ["ingest", "--store", str(store), str(ROOT / "examples" / "pages"), str(ROOT / "examples" / "records")]
+    )
+    assert result.exit_code == 0, result.output
+    return store
+
+
+# What `show` gives for the seeds' doses, read by hand from examples/pages: each states
+# the dose in an arm description, and seed 001 also in its intervention's description.
+SEED_DOSES = {
+    "NCT03392311": ("arms", "AD-MSCs plus Calcipotriol ointment group", 2000000, None, "cells/kg", "BODY_WEIGHT"),
+    "NCT03745417": ("interventions", "Umbilical cord mesenchymal stem cells", 2000000, None, "cells/kg", "BODY_WEIGHT"),
+    "NCT01420432": ("arms", "Human umbilical cord-derived MSCs and DMARDs", 1000000, None, "cells/kg", "BODY_WEIGHT"),
+    "NCT03219801": ("arms", "mesenchymal stem cells", 100000000, 300000000, "cells", None),
+}
+
+
+@pytest.mark.parametrize("nct", sorted(SEED_DOSES))
+def test_show_lists_the_seeds_doses(example_store: Path, nct: str) -> None:
+    result = CliRunner().invoke(app, ["show", nct, "--store", str(example_store), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rec = json.loads(result.output)
+    where, name, value, max_value, unit, basis = SEED_DOSES[nct]
+    key = "label" if where == "arms" else "name"
+    (item,) = [x for x in rec[where] if x[key] == name]
+    assert [(d["value"], d["max_value"], d["unit"], d["basis"]) for d in item["doses"]] == [
+        (value, max_value, unit, basis)
+    ]
+    # a bundled record whose arm and intervention state no dose ("Adults with knee
+    # osteoarthritis who receive cord blood cells")
+    if nct == "NCT03392311":
+        other = json.loads(
+            CliRunner().invoke(app, ["show", "NCT09900001", "--store", str(example_store), "--format", "json"]).output
+        )
+        items = other["arms"] + other["interventions"]
+        assert items and all(x["doses"] == [] for x in items)
+
+
+def test_show_text_prints_doses(example_store: Path) -> None:
+    result = CliRunner().invoke(app, ["show", "NCT03219801", "--store", str(example_store)])
+    assert result.exit_code == 0, result.output
+    assert (
+        'dose: 100000000-300000000 cells ("100-300 million allogeneic human umbilical cord derived '
+        'mesenchymal stem cells")' in result.output
+    )
+
+
+def test_corpus_doses_are_read_from_their_words(corpus_dir: Path) -> None:
+    """Over every intervention and arm text of the shared corpus: each dose's words are in
+    the text as written, its value is above zero, a range rises, and its unit is one the
+    shapes allow. Nothing is made up from around the words."""
+    units = {f"{u}{b}{d}" for u in ("cells", "mg", "µg", "ng", "g", "mL", "IU", "U", "Gy", "cGy")
+             for b in ("", "/kg", "/m2") for d in ("", "/day")}  # fmt: skip
+    seen = 0
+    for trial in read_trials([corpus_dir]):
+        assert not isinstance(trial, Exception), trial
+        texts = [x for iv in trial.interventions for x in (iv.name, *iv.other_names, iv.description) if x]
+        texts += [x for a in trial.arms for x in (a.label, a.description) if x]
+        for text in texts:
+            flat = " ".join(text.split())
+            for d in find_doses(text):
+                seen += 1
+                words = d.text.split(" (")[0] if d.text.endswith(")") and " (" in d.text else d.text
+                assert words in flat, (trial.nct_id, d.text)
+                assert d.value > 0, (trial.nct_id, d.text)
+                assert d.max_value is None or d.max_value > d.value, (trial.nct_id, d.text)
+                assert d.unit in units, (trial.nct_id, d.unit)
+                assert (d.basis is DoseBasis.BODY_WEIGHT) == ("/kg" in d.unit), (trial.nct_id, d.text)
+    assert seen > 1000  # the corpus states about 2,000 doses in these texts
