@@ -43,6 +43,8 @@ echo "== trialkg query phase-distribution"
 trialkg query phase-distribution
 echo "== trialkg query cell-sources-by-condition --param condition=Psoriasis"
 trialkg query cell-sources-by-condition --param condition=Psoriasis
+echo "== trialkg query cell-therapy-doses --param per_kg=true (MSC doses per kg, by phase)"
+trialkg query cell-therapy-doses --param cell_type=CL:0000134 --param per_kg=true --format csv
 
 echo "== trialkg export --format turtle -o $OUT/trialkg.ttl"
 trialkg export --format turtle -o "$OUT/trialkg.ttl"

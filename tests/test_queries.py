@@ -648,6 +648,28 @@ def test_cell_therapy_doses(cell_store: TrialStore, fixture_world: World) -> Non
     assert run(cell_type="CL:0000134", source="UBERON:0001013", per_kg=True) == DOSE_ROWS[2:]
     # a label: the cell therapies of that name
     assert run(cell_type="Mesenchymal Stem Cells") == DOSE_ROWS[1:2]
+    # a cell type broader than another of the same cells is left out when a vocabulary
+    # says so: NCT03392311's cells typed CL:0000134 as well as CL:0002570
+    also = ox.Quad(
+        ox.NamedNode(
+            f"{T.trial_iri('NCT03392311').value}/intervention/adipose-derived-multipotent-mesenchymal-stem-cells/cell-therapy"
+        ),
+        T.cellType,
+        ox.NamedNode(MSC),
+        next(cell_store.store.quads_for_pattern(None, T.cellType, ox.NamedNode(AD_MSC))).graph_name,
+    )
+    for with_vocab in (True, False):
+        store = ox.Store()
+        store.bulk_extend(
+            q for q in cell_store.store if with_vocab or not str(q.graph_name).startswith(f"<{T.VOCAB_GRAPH_PREFIX}")
+        )
+        store.add(also)
+        _, rows = Q.run_query("cell-therapy-doses", {}, store=store)
+        got = [tuple(r.values()) for r in rows]
+        broader = [(*r[:3], MSC, *r[4:]) for r in DOSE_ROWS[2:]]
+        # without a vocabulary both types are rows, CL_0000134 first
+        both = [*DOSE_ROWS[:2], broader[0], DOSE_ROWS[2], broader[1], DOSE_ROWS[3]]
+        assert got == (DOSE_ROWS if with_vocab else both), with_vocab
     recs = {r.nct: r for r in fixture_world.records if r.format == "ctgov-classic-json"}
     for condition in ("D001327", "mesh:D013167", "psoriasis"):
         value = Q.parse_concept(condition)
