@@ -5,8 +5,8 @@
 A dose is read only where the text states a number and a unit together; nothing is
 inferred. What is read:
 
-* numbers: ``2``, ``2.5``, ``1,000,000``; scaled as ``1 x 10^6`` (also ``×``, ``*``,
-  ``·``, ``10**6``, ``10⁶``, ``10(6)``, ``10E6`` and ``106``, the last being how a
+* numbers: ``2``, ``2.5`` (also ``2·5``), ``1,000,000``; scaled as ``1 x 10^6`` (also
+  ``×``, ``*``, ``10**6``, ``10⁶``, ``10(6)``, ``10E6`` and ``106``, the last being how a
   superscript exponent reads once the registry stripped it: no dose is "1 x 106 cells"),
   ``1.0E+6``, ``2 million`` (``thousand``, ``million``, ``billion``); a backslash before
   ``^`` or ``*`` (the registry's Markdown escape) is ignored;
@@ -16,13 +16,19 @@ inferred. What is read:
 * units: cells (a word ending in "cell(s)" or "MSC(s)", after at most eight words that
   describe them: "allogeneic human umbilical cord derived mesenchymal stem cells",
   "CAR+ T cells", "UC-MSCs"), ``mg``, ``µg`` (``mcg``, ``ug``), ``ng``, ``g``, ``mL``,
-  ``IU`` and ``U`` (``units``), each optionally per body weight (``/kg``, ``per kg``,
-  ``per kilogram``, ``/kg body weight``) or body surface area (``/m2``, ``/m²``) and per
-  day (``/day``).
+  ``IU``, ``U`` (``units``), ``Gy`` and ``cGy``, each optionally per body weight (``/kg``,
+  ``per kg``, ``per kilogram``, ``/kg body weight``) or body surface area (``/m2``,
+  ``/m²``) and per day (``/day``);
+* for the text of a cell therapy (``counts_are_cells``), a count of at least 1,000
+  written with a scale and directly per body weight or surface area, with no unit
+  between: "2 x 10^6/kg" is 2 million cells/kg there.
 
 Not read as doses: concentrations and rates (a unit followed by another denominator:
-``mg/dL``, ``mL/min``, ``cells/mL``, ``µg/kg/min``), and cell counts under 1,000 written
-without a scale ("2 MSC infusions" is two infusions, not two cells).
+``mg/dL``, ``mL/min``, ``cells/mL``, ``µg/kg/min``), cell counts under 1,000 written
+without a scale ("2 MSC infusions" is two infusions, not two cells), and numbers that
+cannot be read safely: thousands grouped by plain spaces ("10 000 U": "Day 1 500 mg"
+looks the same), the second factor of a product ("2×1,000,000 MSC/kg"), and lists of
+unscaled numbers ("Day 1, 10 mg" gives 10 mg only).
 """
 
 from __future__ import annotations
@@ -125,6 +131,8 @@ _BASIS = re.compile(
 )
 _PER_DAY = re.compile(r"\s*(?:/|\bper\b)\s*(?:day|d)\b", re.IGNORECASE)
 _OTHER_DENOMINATOR = re.compile(r"\s*/\s*[A-Za-zµμ]")
+_DIGIT = re.compile(r"\d")
+_NAMED_AGAIN = re.compile(r"\s*\([^()]{0,25}\)\s*cells\b", re.IGNORECASE)
 _MIN_UNSCALED_CELLS = 1000
 
 
@@ -225,8 +233,8 @@ def _cells_end(text: str, pos: int) -> int | None:
             continue
         if _CELL_WORD.fullmatch(word):
             # "Mesenchymal Stromal Cells (MSCs) cells/kg": the name may be repeated
-            again = re.match(r"\s*\([^()]{0,25}\)\s*cells\b", text[end:], re.IGNORECASE)
-            return end + again.end() if again else end
+            again = _NAMED_AGAIN.match(text, end)
+            return again.end() if again else end
         if word.lower() in _NOT_DESCRIPTIVE:
             return None
     return None
@@ -245,16 +253,17 @@ def _unit_at(text: str, pos: int) -> tuple[str, int, bool] | None:
     return None
 
 
-def find_doses(text: str) -> list[Dose]:
-    """Every dose stated in ``text``, in order of appearance."""
+def find_doses(text: str, *, counts_are_cells: bool = False) -> list[Dose]:
+    """Every dose stated in ``text``, in order of appearance. ``counts_are_cells``: the
+    text describes a cell therapy, so a scaled count per kg or m² with no unit is cells."""
     doses: list[Dose] = []
     pos = 0
     n = len(text)
     while pos < n:
-        m = re.search(r"\d", text[pos:])
+        m = _DIGIT.search(text, pos)
         if m is None:
             break
-        start = pos + m.start()
+        start = m.start()
         got = _numbers(text, start)
         if got is None:
             pos = start + 1
@@ -263,6 +272,13 @@ def find_doses(text: str) -> list[Dose]:
             continue
         numbers, after = got
         unit_at = _unit_at(text, after)
+        if (
+            unit_at is None
+            and counts_are_cells
+            and all(x.scaled and x.low >= _MIN_UNSCALED_CELLS for x in numbers)
+            and _BASIS.match(text, after)
+        ):
+            unit_at = ("cells", after, True)  # "2 x 10^6/kg" in a cell therapy's text
         if unit_at is None:
             pos = max(after, start + 1)
             continue

@@ -263,7 +263,12 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
                 add(Quad(cn, T.cellSource, NamedNode(link.iri), g))
             enum(cn, T.cellOrigin, ct.origin)
             lit(cn, T.evidenceText, ct.evidence)
-        _doses(add, n, (iv.name, *iv.other_names, iv.description), g)
+        _doses(add, n, (iv.name, *iv.other_names, iv.description), g, cells=iv.cell_therapy is not None)
+    # the arms that give a cell therapy: there "2 x 10^6/kg" counts cells
+    cell_nodes = {n for iv, n in zip(trial.interventions, iv_own, strict=True) if iv.cell_therapy is not None}
+    cell_arms = {
+        label.casefold() for iv in trial.interventions if iv.cell_therapy is not None for label in iv.arm_labels
+    }
     for i, a in enumerate(trial.arms, start=1):
         n = NamedNode(f"{base}/arm/{i}")
         add(Quad(t, T.arm, n, g))
@@ -273,11 +278,12 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
         add(Quad(n, T.RDFS_LABEL, Literal(a.label), g))
         enum(n, T.armType, a.type)
         lit(n, T.description, a.description)
-        _doses(add, n, (a.label, a.description), g)
-        for iv_name in a.intervention_names:
-            target = _arm_target(iv_name, iv_typed, iv_nodes)
-            if target is not None:
-                add(Quad(n, T.armIntervention, target, g))
+        resolved = (_arm_target(name, iv_typed, iv_nodes) for name in a.intervention_names)
+        targets = [target for target in resolved if target is not None]
+        for target in targets:
+            add(Quad(n, T.armIntervention, target, g))
+        cells = a.label.casefold() in cell_arms or any(t in cell_nodes for t in targets)
+        _doses(add, n, (a.label, a.description), g, cells=cells)
     # interventions that name their arms (the registry states the link from both sides)
     arm_by_label = {a.label.casefold(): NamedNode(f"{base}/arm/{i}") for i, a in enumerate(trial.arms, start=1)}
     for iv, target in zip(trial.interventions, iv_own, strict=True):
@@ -422,14 +428,15 @@ def _decimal(d: Decimal) -> Literal:
     return Literal(format(d.normalize(), "f"), datatype=T.XSD_DECIMAL)
 
 
-def _doses(add, owner: NamedNode, texts: Iterable[str | None], g: NamedNode) -> None:  # type: ignore[no-untyped-def]
+def _doses(add, owner: NamedNode, texts: Iterable[str | None], g: NamedNode, *, cells: bool) -> None:  # type: ignore[no-untyped-def]
     """The doses stated in an intervention's or arm's texts (name first, then the others),
-    each distinct value, range and unit once, numbered in order of first mention."""
+    each distinct value, range and unit once, numbered in order of first mention.
+    ``cells``: the owner is (or gives) a cell therapy (:func:`kg.dosing.find_doses`)."""
     seen: set[tuple[object, ...]] = set()
     for text in texts:
         if not text:
             continue
-        for d in find_doses(text):
+        for d in find_doses(text, counts_are_cells=cells):
             key = (d.value, d.max_value, d.unit)
             if key in seen:
                 continue

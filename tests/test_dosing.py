@@ -14,9 +14,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from kg import terms as T
 from kg.cli import app
 from kg.dosing import find_doses
-from kg.enums import DoseBasis
+from kg.enums import DoseBasis, InterventionType, SourceFormat
+from kg.mapping import MappingOptions, trial_quads
+from kg.model import Arm, CellTherapy, Intervention, Source, Trial
 from kg.reader import read_trials
 
 KG = DoseBasis.BODY_WEIGHT
@@ -243,3 +246,47 @@ def test_corpus_doses_are_read_from_their_words(corpus_dir: Path) -> None:
                 assert d.unit in units, (trial.nct_id, d.unit)
                 assert (d.basis is DoseBasis.BODY_WEIGHT) == ("/kg" in d.unit), (trial.nct_id, d.text)
     assert seen > 1000  # the corpus states about 2,000 doses in these texts
+
+
+# In a cell therapy's own text, or an arm that gives one, a scaled count per kg with no
+# unit counts cells (NCT03580291: "The cells of 2 x 10^6/kg body weight are suspended in";
+# NCT03939741: "high dose of 2x106/kg of autologous MSC"); elsewhere it is no dose.
+CELL_CONTEXT = [
+    ("The cells of 2 x 10^6/kg body weight are suspended in", "2000000", "2 x 10^6/kg body weight"),
+    ("I/V injection of high dose of 2x106/kg of autologous MSC.", "2000000", "2x106/kg"),
+]
+
+
+@pytest.mark.parametrize(("text", "value", "words"), CELL_CONTEXT)
+def test_scaled_counts_per_kg_are_cells_in_a_cell_therapy(text: str, value: str, words: str) -> None:
+    assert _read(text) == []
+    got = [(format(d.value, "f"), d.unit, d.basis, d.text) for d in find_doses(text, counts_are_cells=True)]
+    assert got == [(value, "cells/kg", KG, words)]
+
+
+def test_cell_context_needs_a_scale_and_a_basis() -> None:
+    for text in ("30/kg", "2 x 10^6 in saline", "weight 50/kg", "1.5 x 10^2/kg"):
+        assert find_doses(text, counts_are_cells=True) == [], text
+
+
+def test_mapping_reads_counts_as_cells_only_for_cell_therapies() -> None:
+    """The same words on a cell therapy (and its arm) and on a drug (and its arm)."""
+    words = "2 x 10^6/kg on day 1"
+    trial = Trial(
+        nct_id="NCT09900777",
+        source=Source(SourceFormat.CTGOV_V2_JSON, "x.json", "sha256:0"),
+        interventions=[
+            Intervention("MSC", InterventionType.BIOLOGICAL, words, cell_therapy=CellTherapy()),
+            Intervention("Drug X", InterventionType.DRUG, words),
+        ],
+        arms=[
+            Arm("Cells", None, words, ["Biological: MSC"]),
+            Arm("Drug", None, words, ["Drug: Drug X"]),
+        ],
+    )
+    owners = {
+        q.subject.value.removeprefix(T.trial_iri("NCT09900777").value)
+        for q in trial_quads(trial, MappingOptions())
+        if q.predicate == T.dose
+    }
+    assert owners == {"/intervention/msc", "/arm/1"}
