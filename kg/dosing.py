@@ -15,7 +15,8 @@ inferred. What is read:
 * lists ``10^4, 10^5 or 10^6 cells/kg``, ``1E6#3E6#1E7 cells/kg``: one dose each;
 * units: cells (a word ending in "cell(s)" or "MSC(s)", after at most eight words that
   describe them: "allogeneic human umbilical cord derived mesenchymal stem cells",
-  "CAR+ T cells", "UC-MSCs"), ``mg``, ``µg`` (``mcg``, ``ug``), ``ng``, ``g``, ``mL``,
+  "CAR+ T cells", "UC-MSCs"), ``mg``, ``µg`` (``mcg``, ``ug``), ``ng``, ``g``, ``mL`` (per
+  kg or m² only: "30 mL of blood" or "5 mL DMSO" is a volume, not a dose),
   ``IU``, ``U`` (``units``), ``Gy`` and ``cGy``, each optionally per body weight (``/kg``,
   ``per kg``, ``per kilogram``, ``/kg body weight``) or body surface area (``/m2``,
   ``/m²``) and per day (``/day``);
@@ -177,6 +178,10 @@ def _number_at(text: str, pos: int) -> _Number | None:
     m = _ONE.match(text, pos)
     if m is None:
         return None
+    if m.group("am") is None and any(c.isdigit() for c in text[max(0, pos - 3) : pos]):
+        # "0.5. 10^6 MSC/kg": a power of ten right after a number multiplies it, in a
+        # notation not read here; taken alone it would be a wrong dose
+        return None
     try:
         ea, eb = _exponent(m, "a"), _exponent(m, "b")
         has_b = m.group("bm") is not None or m.group("be0") is not None
@@ -298,6 +303,8 @@ def find_doses(text: str, *, counts_are_cells: bool = False) -> list[Dose]:
             continue
         if not is_cells and any(x.glued for x in numbers):
             continue  # "2 x 105 mg" is not a lost superscript of a cell count
+        if unit.startswith("mL") and basis is None:
+            continue  # "30 mL of blood", "5 mL DMSO": volumes are doses only per kg or m²
         for x in numbers:
             span = text[x.start : end] if x is numbers[-1] else text[x.start : x.end]
             if x is not numbers[-1]:
