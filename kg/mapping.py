@@ -263,12 +263,17 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
                 add(Quad(cn, T.cellSource, NamedNode(link.iri), g))
             enum(cn, T.cellOrigin, ct.origin)
             lit(cn, T.evidenceText, ct.evidence)
-        _doses(add, n, (iv.name, *iv.other_names, iv.description), g, cells=iv.cell_therapy is not None)
+        own = _doses(add, n, (iv.name, *iv.other_names, iv.description), g, cells=iv.cell_therapy is not None)
+        if iv.cell_therapy is not None:
+            for dn in own:
+                add(Quad(n, T.cellDose, dn, g))
     # the arms that give a cell therapy: there "2 x 10^6/kg" counts cells
     cell_nodes = {n for iv, n in zip(trial.interventions, iv_own, strict=True) if iv.cell_therapy is not None}
-    cell_arms = {
-        label.casefold() for iv in trial.interventions if iv.cell_therapy is not None for label in iv.arm_labels
-    }
+    cell_arm_nodes: dict[str, set[NamedNode]] = {}  # arm label -> the cell therapies naming it
+    for iv, iv_node in zip(trial.interventions, iv_own, strict=True):
+        if iv.cell_therapy is not None:
+            for label in iv.arm_labels:
+                cell_arm_nodes.setdefault(label.casefold(), set()).add(iv_node)
     for i, a in enumerate(trial.arms, start=1):
         n = NamedNode(f"{base}/arm/{i}")
         add(Quad(t, T.arm, n, g))
@@ -282,8 +287,12 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
         targets = [target for target in resolved if target is not None]
         for target in targets:
             add(Quad(n, T.armIntervention, target, g))
-        cells = a.label.casefold() in cell_arms or any(t in cell_nodes for t in targets)
-        _doses(add, n, (a.label, a.description), g, cells=cells)
+        # a cell count stated by an arm is a dose of each cell therapy the arm gives
+        given = {t for t in targets if t in cell_nodes} | cell_arm_nodes.get(a.label.casefold(), set())
+        arm_cell_doses = _doses(add, n, (a.label, a.description), g, cells=bool(given))
+        for target in sorted(given, key=lambda x: x.value):
+            for dn in arm_cell_doses:
+                add(Quad(target, T.cellDose, dn, g))
     # interventions that name their arms (the registry states the link from both sides)
     arm_by_label = {a.label.casefold(): NamedNode(f"{base}/arm/{i}") for i, a in enumerate(trial.arms, start=1)}
     for iv, target in zip(trial.interventions, iv_own, strict=True):
@@ -428,11 +437,13 @@ def _decimal(d: Decimal) -> Literal:
     return Literal(format(d.normalize(), "f"), datatype=T.XSD_DECIMAL)
 
 
-def _doses(add, owner: NamedNode, texts: Iterable[str | None], g: NamedNode, *, cells: bool) -> None:  # type: ignore[no-untyped-def]
+def _doses(add, owner: NamedNode, texts: Iterable[str | None], g: NamedNode, *, cells: bool) -> list[NamedNode]:  # type: ignore[no-untyped-def]
     """The doses stated in an intervention's or arm's texts (name first, then the others),
     each distinct value, range and unit once, numbered in order of first mention.
-    ``cells``: the owner is (or gives) a cell therapy (:func:`kg.dosing.find_doses`)."""
+    ``cells``: the owner is (or gives) a cell therapy (:func:`kg.dosing.find_doses`).
+    Returns the nodes of the doses that count cells."""
     seen: set[tuple[object, ...]] = set()
+    cell_doses: list[NamedNode] = []
     for text in texts:
         if not text:
             continue
@@ -451,6 +462,9 @@ def _doses(add, owner: NamedNode, texts: Iterable[str | None], g: NamedNode, *, 
             if d.basis is not None:
                 add(Quad(dn, T.doseBasis, _enum(d.basis), g))
             add(Quad(dn, T.doseText, Literal(d.text), g))
+            if d.unit.startswith("cells"):
+                cell_doses.append(dn)
+    return cell_doses
 
 
 def _links(add, node: NamedNode, links: list[Link], g: NamedNode) -> None:  # type: ignore[no-untyped-def]

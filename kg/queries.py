@@ -13,9 +13,10 @@ and at least two spaces)::
 A ``param`` line is ``name | type | default | example | description``. The default is
 ``required``, ``none`` (optional, no value) or a value; the example is a value or ``-``.
 Types: ``string``, ``label`` (text matched in any letter case), ``int``, ``bool``,
-``date`` (YYYY-MM-DD), ``iri`` and ``concept`` (a condition or intervention: a MeSH ID
+``date`` (YYYY-MM-DD), ``iri``, ``concept`` (a condition or intervention: a MeSH ID
 such as ``D001327``, a vocabulary IRI, a CURIE such as ``CL:0000134`` or a label such as
-``Autoimmune Diseases``).
+``Autoimmune Diseases``) and ``term`` (given the same ways, but matched as vocabulary
+concepts only, never as names in the trials: a cell type, a tissue).
 
 **Binding.** Parameters are bound as RDF terms, never pasted into the query as text:
 each parameter owns one or more *parameter variables*, and every ``VALUES`` clause of
@@ -34,7 +35,8 @@ is optional, has no default and is not given); a ``label`` parameter also binds
 ``LCASE``, and Oxigraph does not push a ``BIND`` into a pattern). A ``concept`` parameter binds
 ``?p_iri`` (the concept IRIs it names) and ``?p_name`` (the names in the trials that
 equal a label in any letter case): a label is resolved to concept IRIs with the
-``concepts-by-label`` query and to names with the ``names-by-label`` query. A
+``concepts-by-label`` query and to names with the ``names-by-label`` query. A ``term``
+parameter binds ``?p_iri`` only (a label: the concepts ``concepts-by-label`` finds). A
 ``condition`` parameter binds ``?trial`` to the trials the ``condition-trials`` query
 selects for it (passing on ``exact``), and an
 ``intervention`` parameter binds ``?intervention`` to the intervention nodes the
@@ -94,6 +96,7 @@ class ParamType(StrEnum):
     date = "date"
     iri = "iri"
     concept = "concept"
+    term = "term"
     condition = "condition"
     intervention = "intervention"
     trial = "trial"
@@ -126,6 +129,8 @@ class Param:
         """The parameter variables this parameter binds (without ``?``)."""
         if self.type is ParamType.concept:
             own: tuple[str, ...] = (f"{self.name}_iri", f"{self.name}_name")
+        elif self.type is ParamType.term:
+            own = (f"{self.name}_iri",)
         elif self.type in SELECTORS:
             own = (SELECTORS[self.type][3],)
             if self.type is ParamType.trial:
@@ -495,7 +500,7 @@ def _convert(param: Param, value: object) -> Term | ConceptValue:
             if not isinstance(value, str):
                 raise ValueError("expected text")
             return ox.Literal(value)
-        case ParamType.concept | ParamType.condition | ParamType.intervention:
+        case ParamType.concept | ParamType.term | ParamType.condition | ParamType.intervention:
             return parse_concept(str(value))
         case ParamType.trial:
             nct = str(value).strip().upper()
@@ -548,7 +553,7 @@ def bindings(
             data[p.name] = [v]
             data[f"{p.name}_key"] = [None if v is None else ox.Literal(T.lookup_key(v.value))]
             continue
-        if p.type is not ParamType.concept:
+        if p.type not in (ParamType.concept, ParamType.term):
             assert not isinstance(v, ConceptValue)
             data[p.name] = [v]
             continue
@@ -562,7 +567,8 @@ def bindings(
             iris = [ox.NamedNode(x) for x in sorted({n.value for n in found_iris})]
             names = [ox.Literal(x) for x in sorted({n.value for n in found_names})]
         data[f"{p.name}_iri"] = iris
-        data[f"{p.name}_name"] = names
+        if p.type is ParamType.concept:
+            data[f"{p.name}_name"] = names
         if not p.required:
             data[f"{p.name}_any"] = [ox.Literal("true", datatype=T.XSD_BOOLEAN)] if v is None else []
     return data
@@ -647,7 +653,11 @@ def _backend(store: Any, endpoint: str | None, auth: Auth, digest: bool) -> _Bac
 def _bound_text(backend: _Backend, name: str, params: Mapping[str, object] | None, directory: Path | None) -> str:
     query = get_query(name, directory)
     values = check_params(query, params)
-    labels = [v for p in query.params if p.type is ParamType.concept and isinstance(v := values[p.name], ConceptValue)]
+    labels = [
+        v
+        for p in query.params
+        if p.type in (ParamType.concept, ParamType.term) and isinstance(v := values[p.name], ConceptValue)
+    ]
     resolve: Resolver | None = None
     if any(v.label is not None for v in labels):
 

@@ -227,6 +227,7 @@ doseMaxValue = tkg("doseMaxValue")
 doseUnit = tkg("doseUnit")
 doseBasis = tkg("doseBasis")
 doseText = tkg("doseText")
+cellDose = tkg("cellDose")
 
 # Condition and Intervention links
 linkedConcept = tkg("linkedConcept")

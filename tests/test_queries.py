@@ -646,8 +646,16 @@ def test_cell_therapy_doses(cell_store: TrialStore, fixture_world: World) -> Non
     assert run(cell_type="CL:0000134") == DOSE_ROWS
     assert run(cell_type="CL:0002570") == DOSE_ROWS[2:]
     assert run(cell_type="CL:0000134", source="UBERON:0001013", per_kg=True) == DOSE_ROWS[2:]
-    # a label: the cell therapies of that name
-    assert run(cell_type="Mesenchymal Stem Cells") == DOSE_ROWS[1:2]
+    # a label names vocabulary concepts: "MSC" is CL:0000134's alternative label there
+    assert run(cell_type="msc") == DOSE_ROWS
+    assert run(source="umbilical cord") == DOSE_ROWS[:1]
+    # a term is never matched as a name: "mesenchymal stem cells" names NCT03219801's
+    # intervention, but no concept of the vocabulary
+    assert run(cell_type="mesenchymal stem cells") == []
+    assert [p.variables for p in Q.get_query("cell-therapy-doses").params if p.type is Q.ParamType.term] == [
+        ("cell_type_iri", "cell_type_any"),
+        ("source_iri", "source_any"),
+    ]
     # a cell type broader than another of the same cells is left out when a vocabulary
     # says so: NCT03392311's cells typed CL:0000134 as well as CL:0002570
     also = ox.Quad(

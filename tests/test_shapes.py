@@ -553,6 +553,7 @@ class_prop("Arm-intervention", "arm", "armIntervention")
 class_prop("Arm-dose", "arm", "dose")
 
 class_prop("Intervention-dose", "iv", "dose")
+class_prop("Intervention-cellDose", "iv", "cellDose")
 case("Dose-value/min", "dose", "doseValue", DROP, one("Dose-value", V, "MinCount"))
 case("Dose-value/max", "dose", "doseValue", ADD(typed("2", "decimal")), one("Dose-value", V, "MaxCount"))
 case(
