@@ -143,6 +143,10 @@ def _iv_keys(*values: ox.Literal) -> tuple[Expect, ...]:
     return tuple(Expect("InterventionNameKeyShortcutShape", V, "SPARQL", v, focus="trial", path=path) for v in values)
 
 
+def _cell_dose(node: str) -> tuple[Expect, ...]:
+    return (Expect("CellDoseShape", V, "SPARQL", iri(NODES[node]), focus="iv", path=T.TKG_NS + "cellDose"),)
+
+
 ALSO: dict[str, tuple[Expect, ...]] = {
     "Trial-condition/class": _cond_keys(s("psoriasis"), s("mesenchymal stem cells")),
     "Trial-condition-missing/min": _cond_keys(s("psoriasis"), s("mesenchymal stem cells")),
@@ -155,6 +159,13 @@ ALSO: dict[str, tuple[Expect, ...]] = {
     "Intervention-name/min": _iv_keys(s("uc-msc infusion")),
     "Intervention-name/max": _iv_keys(s("a second value")),
     "Intervention-name/datatype": _iv_keys(s("uc-msc infusion"), s("1")),
+    # the intervention's cell doses must stay cell counts of it or of an arm giving it
+    # (CellDoseShape): its own dose 1 million cells/kg, arm 1's 1-2 million cells/kg
+    "Dose-unit/min": _cell_dose("dose"),
+    "Dose-unit/datatype": _cell_dose("dose"),
+    "Intervention-dose/class": _cell_dose("dose"),
+    "Arm-dose/class": _cell_dose("armdose"),
+    "Arm-intervention/class": _cell_dose("armdose"),
 }
 
 
@@ -553,7 +564,22 @@ class_prop("Arm-intervention", "arm", "armIntervention")
 class_prop("Arm-dose", "arm", "dose")
 
 class_prop("Intervention-dose", "iv", "dose")
-class_prop("Intervention-cellDose", "iv", "cellDose")
+case(
+    "Intervention-cellDose/class",
+    "iv",
+    "cellDose",
+    SET(NOWHERE),
+    one("Intervention-cellDose", V, "Class", NOWHERE),
+    Expect("CellDoseShape", V, "SPARQL", NOWHERE),
+)
+# a dose of the intervention that counts no cells
+case(
+    "CellDoseShape/not-cells",
+    "dose",
+    "doseUnit",
+    SET(s("mg/kg")),
+    Expect("CellDoseShape", V, "SPARQL", iri(NODES["dose"]), focus="iv", path=T.TKG_NS + "cellDose"),
+)
 case("Dose-value/min", "dose", "doseValue", DROP, one("Dose-value", V, "MinCount"))
 case("Dose-value/max", "dose", "doseValue", ADD(typed("2", "decimal")), one("Dose-value", V, "MaxCount"))
 case(
