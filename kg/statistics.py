@@ -7,6 +7,7 @@ from typing import Any, cast
 import pyoxigraph as ox
 
 from kg import terms as T
+from kg.enums import DoseBasis
 from kg.store import TrialStore
 
 
@@ -55,6 +56,14 @@ def store_stats(ts: TrialStore) -> dict[str, Any]:
         ts, f"SELECT (COUNT(*) AS ?n) (COUNT(DISTINCT ?t) AS ?trials) WHERE {{ ?t <{T.keywordLink.value}> ?l }}"
     ):
         keyword_links, keyword_trials = int(sol[0].value), int(sol[1].value)
+    doses = per_kg = 0
+    for sol in _select(
+        ts,
+        f"SELECT (COUNT(*) AS ?n) (SUM(IF(BOUND(?b), 1, 0)) AS ?kg) WHERE {{ ?d a <{T.Dose.value}> "
+        f"OPTIONAL {{ ?d <{T.doseBasis.value}> ?b FILTER(?b = <{T.enum_iri(DoseBasis.BODY_WEIGHT).value}>) }} }}",
+    ):
+        doses, per_kg = int(sol[0].value), int(sol[1].value)
+    cell_dosed = _count(ts, f"SELECT (COUNT(DISTINCT ?i) AS ?n) WHERE {{ ?i <{T.cellDose.value}> ?d }}")
     return {
         "trials": len(trials),
         "trial graphs": len(graphs),
@@ -71,4 +80,7 @@ def store_stats(ts: TrialStore) -> dict[str, Any]:
         "interventions unlinked": interventions - iv_linked,
         "keyword links": keyword_links,
         "trials with keyword links": keyword_trials,
+        "doses stated": doses,
+        "doses per kg of body weight": per_kg,
+        "cell therapies with a cell dose": cell_dosed,
     }

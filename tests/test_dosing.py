@@ -291,3 +291,18 @@ def test_mapping_reads_counts_as_cells_only_for_cell_therapies() -> None:
         if q.predicate == T.dose
     }
     assert owners == {"/intervention/msc", "/arm/1"}
+
+
+def test_stats_count_doses(example_store: Path) -> None:
+    """The bundled examples state 8 doses (read by hand: one in each of the arms of
+    NCT01420432, NCT03219801, NCT03392311 and NCT09900101; in the intervention and the
+    arm of NCT03745417 and of NCT09900011), all per kg but NCT03219801's "100-300
+    million ... cells"; each of those six trials has one cell therapy given a cell dose."""
+    result = CliRunner().invoke(app, ["stats", "--store", str(example_store), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    stats = json.loads(result.output)
+    assert (stats["doses stated"], stats["doses per kg of body weight"], stats["cell therapies with a cell dose"]) == (
+        8,
+        7,
+        6,
+    )
