@@ -230,7 +230,10 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
     # be told apart, and the arm is linked to the first of them
     iv_nodes: dict[str, NamedNode] = {}
     iv_typed: dict[tuple[str, str], NamedNode] = {}
-    iv_own: list[NamedNode] = []
+    cell_nodes: set[NamedNode] = set()  # the cell therapies: in their arms "2 x 10^6/kg" counts cells
+    # arm label -> the interventions that name the arm (the registry states the link from
+    # both sides: the arm names its interventions, an intervention its arms)
+    naming_arm: dict[str, list[NamedNode]] = {}
     iv_keys = [T.lookup_key(iv.name) for iv in trial.interventions]
     for key in dict.fromkeys(iv_keys):
         add(Quad(t, T.interventionNameKey, Literal(key), g))
@@ -241,7 +244,6 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
         iv_nodes.setdefault(iv.name.casefold(), n)
         if iv.type is not None:
             iv_typed.setdefault((iv.type.value, iv.name.casefold()), n)
-        iv_own.append(n)
         add(Quad(t, T.intervention, n, g))
         add(Quad(n, T.RDF_TYPE, T.Intervention, g))
         add(Quad(n, T.name, Literal(iv.name), g))
@@ -263,17 +265,13 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
                 add(Quad(cn, T.cellSource, NamedNode(link.iri), g))
             enum(cn, T.cellOrigin, ct.origin)
             lit(cn, T.evidenceText, ct.evidence)
+        for label in iv.arm_labels:
+            naming_arm.setdefault(label.casefold(), []).append(n)
         own = _doses(add, n, (iv.name, *iv.other_names, iv.description), g, cells=iv.cell_therapy is not None)
         if iv.cell_therapy is not None:
+            cell_nodes.add(n)
             for dn in own:
                 add(Quad(n, T.cellDose, dn, g))
-    # the arms that give a cell therapy: there "2 x 10^6/kg" counts cells
-    cell_nodes = {n for iv, n in zip(trial.interventions, iv_own, strict=True) if iv.cell_therapy is not None}
-    cell_arm_nodes: dict[str, set[NamedNode]] = {}  # arm label -> the cell therapies naming it
-    for iv, iv_node in zip(trial.interventions, iv_own, strict=True):
-        if iv.cell_therapy is not None:
-            for label in iv.arm_labels:
-                cell_arm_nodes.setdefault(label.casefold(), set()).add(iv_node)
     for i, a in enumerate(trial.arms, start=1):
         n = NamedNode(f"{base}/arm/{i}")
         add(Quad(t, T.arm, n, g))
@@ -284,22 +282,16 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
         enum(n, T.armType, a.type)
         lit(n, T.description, a.description)
         resolved = (_arm_target(name, iv_typed, iv_nodes) for name in a.intervention_names)
-        targets = [target for target in resolved if target is not None]
+        named = [x for x in resolved if x is not None] + naming_arm.get(a.label.casefold(), [])
+        targets = list(dict.fromkeys(named))
         for target in targets:
             add(Quad(n, T.armIntervention, target, g))
         # a cell count stated by an arm is a dose of each cell therapy the arm gives
-        given = {t for t in targets if t in cell_nodes} | cell_arm_nodes.get(a.label.casefold(), set())
+        given = [x for x in targets if x in cell_nodes]
         arm_cell_doses = _doses(add, n, (a.label, a.description), g, cells=bool(given))
-        for target in sorted(given, key=lambda x: x.value):
+        for target in given:
             for dn in arm_cell_doses:
                 add(Quad(target, T.cellDose, dn, g))
-    # interventions that name their arms (the registry states the link from both sides)
-    arm_by_label = {a.label.casefold(): NamedNode(f"{base}/arm/{i}") for i, a in enumerate(trial.arms, start=1)}
-    for iv, target in zip(trial.interventions, iv_own, strict=True):
-        for label in iv.arm_labels:
-            an = arm_by_label.get(label.casefold())
-            if an is not None:
-                add(Quad(an, T.armIntervention, target, g))
 
     # -- outcomes
     for prop, kind, items in (
