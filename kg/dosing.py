@@ -66,27 +66,23 @@ _WORD_SCALE = {"thousand": 3, "million": 6, "millions": 6, "mln": 6, "billion": 
 # end). The mantissa is not part of a longer number or word.
 _MANTISSA = r"(?:(?!0\d)(?:\d{1,3}(?:,\d{3})+(?![\d,])|\d{1,3}(?:[\u00a0\u202f]\d{3})+(?!\d)|\d+(?:[.·]\d+)?)|[.·]\d+)"
 _TIMES = r"\s*(?:[x×X]|\\?\*)\s*"
+# a power written with a caret or "**": "^6", "\\^6", "**6", "^(6)"
+_CARET_POWER = r"\s*(?:\\?\^|\\?\*\\?\*)\s*\(?(?P<@{e}>[+-]?\d{{1,2}})\)?(?!\d)"
 _SCALE = (
     r"(?:"
     + _TIMES
-    + r"10\s*(?:\\?\^|\\?\*\\?\*)\s*\(?(?P<@e1>[+-]?\d{1,2})\)?(?!\d)"  # x 10^6, x 10**6
-    + r"|"
-    + _TIMES
-    + r"10\s*[eE]\s*\+?(?P<@e2>-?\d{1,2})(?!\d)"  # x 10E6: 10 to the 6th
-    + r"|"
-    + _TIMES
-    + r"10(?P<@e3>[⁺⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]{1,2})"  # x 10⁶
-    + r"|"
-    + _TIMES
-    + r"10\s*\((?P<@e4>[+-]?\d{1,2})\)"  # x 10(6)
-    + r"|"
-    + _TIMES
-    + r"10(?P<@e5>[1-9]\d?)(?![\d.,]\d)"  # x 106: a superscript lost (cells only)
+    + r"10(?:"
+    + _CARET_POWER.format(e="e1")  # x 10^6, x 10**6
+    + r"|\s*[eE]\s*\+?(?P<@e2>-?\d{1,2})(?!\d)"  # x 10E6: 10 to the 6th
+    + r"|(?P<@e3>[⁺⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]{1,2})"  # x 10⁶
+    + r"|\s*\((?P<@e4>[+-]?\d{1,2})\)"  # x 10(6)
+    + r"|(?P<@e5>[1-9]\d?)(?![\d.,]\d)"  # x 106: a superscript lost (cells only)
+    + r")"
     + r"|[eE](?P<@e6>[+-]?\d{1,2})(?![\w])"  # 1.0E+6
     + r"|\s*(?P<@w>thousand|millions?|mln|billions?|bn)\b"
     + r")"
 )
-_BARE_POWER = r"10\s*(?:\\?\^|\\?\*\\?\*)\s*\(?(?P<@e0>[+-]?\d{1,2})\)?(?!\d)"  # 10^6 with no mantissa
+_BARE_POWER = r"10" + _CARET_POWER.format(e="e0")  # 10^6 with no mantissa
 
 
 def _quantity(p: str) -> str:
@@ -305,10 +301,10 @@ def find_doses(text: str, *, counts_are_cells: bool = False) -> list[Dose]:
             continue  # "2 x 105 mg" is not a lost superscript of a cell count
         if unit.startswith("mL") and basis is None:
             continue  # "30 mL of blood", "5 mL DMSO": volumes are doses only per kg or m²
+        unit_words = text[numbers[-1].end : end].strip()
         for x in numbers:
-            span = text[x.start : end] if x is numbers[-1] else text[x.start : x.end]
-            if x is not numbers[-1]:
-                span = f"{span} ({text[numbers[-1].end : end].strip()})"
+            # a listed number's words are the number and, in brackets, the unit they share
+            span = text[x.start : end] if x is numbers[-1] else f"{text[x.start : x.end]} ({unit_words})"
             doses.append(
                 Dose(
                     _plain(x.low),
