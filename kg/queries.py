@@ -102,6 +102,11 @@ class ParamType(StrEnum):
     trial = "trial"
 
 
+#: Parameter types given as a concept (an ID, CURIE, IRI or label): ``concept`` also
+#: matches names in the trials, ``term`` vocabulary concepts only.
+_CONCEPT_TYPES = (ParamType.concept, ParamType.term)
+
+
 #: Parameter types whose value selects RDF nodes by running another saved query:
 #: type -> (that query, the parameter it is given, the column read, the variable bound).
 #: A ``trial`` parameter's query runs even when the parameter is not given (it then
@@ -533,8 +538,9 @@ def check_params(query: SavedQuery, params: Mapping[str, object] | None) -> dict
     return out
 
 
-#: Turns a label into the IRIs of the concepts it names and the names that equal it.
-Resolver = Callable[[str], tuple[list[ox.NamedNode], list[ox.Literal]]]
+#: Turns a label into the IRIs of the concepts it names and (when the flag is set) the
+#: names in the trials that equal it.
+Resolver = Callable[[str, bool], tuple[list[ox.NamedNode], list[ox.Literal]]]
 
 
 def bindings(
@@ -553,7 +559,7 @@ def bindings(
             data[p.name] = [v]
             data[f"{p.name}_key"] = [None if v is None else ox.Literal(T.lookup_key(v.value))]
             continue
-        if p.type not in (ParamType.concept, ParamType.term):
+        if p.type not in _CONCEPT_TYPES:
             assert not isinstance(v, ConceptValue)
             data[p.name] = [v]
             continue
@@ -563,7 +569,7 @@ def bindings(
         if v is not None and v.iri is not None:
             iris = [v.iri]
         elif v is not None and v.label is not None and resolve is not None:
-            found_iris, found_names = resolve(v.label)
+            found_iris, found_names = resolve(v.label, p.type is ParamType.concept)
             iris = [ox.NamedNode(x) for x in sorted({n.value for n in found_iris})]
             names = [ox.Literal(x) for x in sorted({n.value for n in found_names})]
         data[f"{p.name}_iri"] = iris
@@ -653,21 +659,19 @@ def _backend(store: Any, endpoint: str | None, auth: Auth, digest: bool) -> _Bac
 def _bound_text(backend: _Backend, name: str, params: Mapping[str, object] | None, directory: Path | None) -> str:
     query = get_query(name, directory)
     values = check_params(query, params)
-    labels = [
-        v
-        for p in query.params
-        if p.type in (ParamType.concept, ParamType.term) and isinstance(v := values[p.name], ConceptValue)
-    ]
+    labels = [v for p in query.params if p.type in _CONCEPT_TYPES and isinstance(v := values[p.name], ConceptValue)]
     resolve: Resolver | None = None
     if any(v.label is not None for v in labels):
 
-        def resolve(label: str) -> tuple[list[ox.NamedNode], list[ox.Literal]]:
-            found: list[list[str]] = []
-            for lookup, column in ((LABEL_QUERY, "concept"), (NAMES_QUERY, "name")):
-                q = get_query(lookup, directory)
+        def resolve(label: str, names: bool) -> tuple[list[ox.NamedNode], list[ox.Literal]]:
+            # the names lookup only for a concept parameter: a term matches concepts only
+            def lookup(query_name: str, column: str) -> list[str]:
+                q = get_query(query_name, directory)
                 _, rows = backend.select(render(q, bindings(q, check_params(q, {"label": label}))))
-                found.append([x for r in rows if (x := r.get(column)) is not None])
-            return [ox.NamedNode(x) for x in found[0]], [ox.Literal(x) for x in found[1]]
+                return [x for r in rows if (x := r.get(column)) is not None]
+
+            found_names = lookup(NAMES_QUERY, "name") if names else []
+            return [ox.NamedNode(x) for x in lookup(LABEL_QUERY, "concept")], [ox.Literal(x) for x in found_names]
 
     data = bindings(query, values, resolve)
     for p in query.params:

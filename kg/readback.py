@@ -68,13 +68,13 @@ class _Reader:
         vals = self.all(s, p)
         return sorted(vals, key=str)[0] if vals else None
 
-    def idx_objects(self, s: str, p: NamedNode) -> list[str]:
+    def iris(self, s: str, p: NamedNode) -> list[str]:
         """Object IRIs of ``p``, unordered."""
         return [o.value for o in self.idx.get(s, {}).get(p.value, []) if isinstance(o, NamedNode)]
 
     def nodes(self, s: str, p: NamedNode) -> list[str]:
         """Object IRIs of ``p``, ordered by their ``tkg:position`` (then IRI)."""
-        objs = self.idx_objects(s, p)
+        objs = self.iris(s, p)
         return sorted(set(objs), key=lambda n: (self.one(n, T.position) or 0, n))
 
 
@@ -97,7 +97,7 @@ def _record(store: TrialStore, graph: str) -> dict[str, Any]:
 
     def doses(node: str) -> list[dict[str, Any]]:
         # numbered in order of first mention: <owner>/dose/1, /dose/2, ...
-        dns = sorted(set(r.idx_objects(node, T.dose)), key=lambda d: int(d.rsplit("/", 1)[1]))
+        dns = sorted(set(r.iris(node, T.dose)), key=lambda d: int(d.rsplit("/", 1)[1]))
         return [
             {
                 "value": _number(r.one(d, T.doseValue)),

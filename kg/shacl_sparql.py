@@ -220,10 +220,10 @@ def _pattern_check(pattern: str) -> ValueCheck:
 
 def _min_check(bound: ox.Literal, shape: str, *, exclusive: bool) -> ValueCheck:
     """sh:minInclusive (``exclusive`` False) or sh:minExclusive, for numbers."""
-    name = "minExclusive" if exclusive else "minInclusive"
+    keyword = "minExclusive" if exclusive else "minInclusive"
     numeric = {_XSD + n for n in ("integer", "decimal", "double", "float", "int", "long", "nonNegativeInteger")}
     if bound.datatype.value not in numeric:
-        raise UnsupportedShapeError(f"{shape}: sh:{name} is supported for numbers only, not {bound}")
+        raise UnsupportedShapeError(f"{shape}: sh:{keyword} is supported for numbers only, not {bound}")
     limit = Decimal(bound.value)
     op = ">" if exclusive else ">="
 
@@ -242,7 +242,7 @@ def _min_check(bound: ox.Literal, shape: str, *, exclusive: bool) -> ValueCheck:
             return False
         return value > limit if exclusive else value >= limit
 
-    return ValueCheck(SH + name[0].upper() + name[1:] + "ConstraintComponent", sparql, python)
+    return ValueCheck(SH + keyword[0].upper() + keyword[1:] + "ConstraintComponent", sparql, python)
 
 
 def _or_check(members: list[list[ValueCheck]], shape: str) -> ValueCheck:

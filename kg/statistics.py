@@ -56,13 +56,12 @@ def store_stats(ts: TrialStore) -> dict[str, Any]:
         ts, f"SELECT (COUNT(*) AS ?n) (COUNT(DISTINCT ?t) AS ?trials) WHERE {{ ?t <{T.keywordLink.value}> ?l }}"
     ):
         keyword_links, keyword_trials = int(sol[0].value), int(sol[1].value)
-    doses = per_kg = 0
-    for sol in _select(
+    doses = _count(ts, f"SELECT (COUNT(DISTINCT ?d) AS ?n) WHERE {{ ?d a <{T.Dose.value}> }}")
+    per_kg = _count(
         ts,
-        f"SELECT (COUNT(*) AS ?n) (SUM(IF(BOUND(?b), 1, 0)) AS ?kg) WHERE {{ ?d a <{T.Dose.value}> "
-        f"OPTIONAL {{ ?d <{T.doseBasis.value}> ?b FILTER(?b = <{T.enum_iri(DoseBasis.BODY_WEIGHT).value}>) }} }}",
-    ):
-        doses, per_kg = int(sol[0].value), int(sol[1].value)
+        f"SELECT (COUNT(DISTINCT ?d) AS ?n) WHERE {{ ?d <{T.doseBasis.value}> "
+        f"<{T.enum_iri(DoseBasis.BODY_WEIGHT).value}> }}",
+    )
     cell_dosed = _count(ts, f"SELECT (COUNT(DISTINCT ?i) AS ?n) WHERE {{ ?i <{T.cellDose.value}> ?d }}")
     return {
         "trials": len(trials),
