@@ -206,14 +206,16 @@ def test_show_lists_the_seeds_doses(example_store: Path, nct: str) -> None:
     assert [(d["value"], d["max_value"], d["unit"], d["basis"]) for d in item["doses"]] == [
         (value, max_value, unit, basis)
     ]
-    # a bundled record whose arm and intervention state no dose ("Adults with knee
-    # osteoarthritis who receive cord blood cells")
-    if nct == "NCT03392311":
-        other = json.loads(
-            CliRunner().invoke(app, ["show", "NCT09900001", "--store", str(example_store), "--format", "json"]).output
-        )
-        items = other["arms"] + other["interventions"]
-        assert items and all(x["doses"] == [] for x in items)
+
+
+def test_show_lists_no_dose_where_none_is_stated(example_store: Path) -> None:
+    """A bundled record whose arm and intervention state no dose ("Adults with knee
+    osteoarthritis who receive cord blood cells")."""
+    result = CliRunner().invoke(app, ["show", "NCT09900001", "--store", str(example_store), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rec = json.loads(result.output)
+    items = rec["arms"] + rec["interventions"]
+    assert items and all(x["doses"] == [] for x in items)
 
 
 def test_show_text_prints_doses(example_store: Path) -> None:
@@ -306,3 +308,24 @@ def test_stats_count_doses(example_store: Path) -> None:
         7,
         6,
     )
+
+
+def test_an_arm_named_by_a_cell_therapy_gives_it_the_arm_cell_counts() -> None:
+    """The registry may state the arm-intervention link only from the intervention's side
+    (its arm labels): the arm then gives the cell therapy, and the arm's cell count is a
+    cell dose of it, while the arm's drug dose is not."""
+    trial = Trial(
+        nct_id="NCT09900778",
+        source=Source(SourceFormat.CTGOV_V2_JSON, "x.json", "sha256:0"),
+        interventions=[
+            Intervention("MSC", InterventionType.BIOLOGICAL, arm_labels=["Cells"], cell_therapy=CellTherapy()),
+        ],
+        arms=[Arm("Cells", None, "2 million cells/kg with methotrexate 15 mg weekly", [])],
+    )
+    quads = trial_quads(trial, MappingOptions())
+    base = T.trial_iri("NCT09900778").value
+    gives = {(q.subject.value, q.object.value) for q in quads if q.predicate == T.armIntervention}
+    assert gives == {(f"{base}/arm/1", f"{base}/intervention/msc")}
+    cell_doses = {(q.subject.value, q.object.value) for q in quads if q.predicate == T.cellDose}
+    # arm/1/dose/1 is "2 million cells/kg", arm/1/dose/2 "15 mg"
+    assert cell_doses == {(f"{base}/intervention/msc", f"{base}/arm/1/dose/1")}
