@@ -3,25 +3,29 @@
 Everything a trial source says goes into one named graph per trial and source
 file (:func:`kg.terms.graph_iri`); the graph node itself carries the provenance
 (format, file, checksum, the record's last update, tool version, ingest time).
-IRIs are minted from the NCT ID and positions or normalised names, so the same
-input always gives the same quads (the ingest time aside, which callers may pin).
+IRIs are minted from the NCT ID and normalised names or texts (never from a
+position in a list, see :func:`_keyed`), so the same input always gives the same
+quads (the ingest time aside, which callers may pin).
 Phone numbers and e-mail addresses are written only with ``include_contacts``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import TypeVar
 
 from pyoxigraph import Literal, NamedNode, Quad
 
 from kg import __version__
 from kg import terms as T
-from kg.dosing import find_doses
+from kg.dosing import Dose, find_doses
 from kg.enums import InterventionType, UnknownValue, coerce
-from kg.model import Age, Contact, Link, Outcome, Trial, TrialDate
+from kg.model import Age, Contact, Link, Location, Outcome, Trial, TrialDate
+
+_Item = TypeVar("_Item")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +76,25 @@ def _unique_slugs(names: Iterable[str]) -> list[str]:
         seen[s] = k
         out.append(s if k == 1 else f"{s}-{k}")
     return out
+
+
+def _keyed(items: Sequence[_Item], key: Callable[[_Item], str]) -> list[tuple[_Item, str]]:
+    """Each item with its IRI segment: the slug of its identifying text, numbered when
+    the list repeats it. Items of a list are named by what they say, not by their place
+    in it, so that two sources of one trial never give one node two different things
+    (arm 1 of an old record and arm 1 of a new one may be different arms); the same
+    arm, outcome or site from two sources is one node."""
+    return list(zip(items, _unique_slugs(key(x) for x in items), strict=True))
+
+
+def _location_key(loc: Location) -> str:
+    return " ".join(x for x in (loc.facility, loc.city, loc.state, loc.country) if x) or "location"
+
+
+def _dose_segment(d: Dose) -> str:
+    """``2000000-cells-per-kg``, ``0.5-1-mg-per-m2``: value, maximum and unit."""
+    numbers = "-".join(format(x.normalize(), "f") for x in (d.value, d.max_value) if x is not None)
+    return f"{numbers}-{T.slug(d.unit.replace('µ', 'u').replace('/', ' per '))}"
 
 
 def graph_for(trial: Trial) -> NamedNode:
@@ -131,10 +154,11 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
     add(Quad(t, T.nctId, Literal(trial.nct_id), g))
     add(Quad(t, T.RDFS_SEE_ALSO, T.ctgov_iri(trial.nct_id), g))
     lit(t, T.orgStudyId, trial.org_study_id)
-    for i, sid in enumerate(trial.secondary_ids, start=1):
-        n = NamedNode(f"{base}/secondary-id/{i}")
+    for i, (sid, s) in enumerate(_keyed(trial.secondary_ids, lambda x: x.id), start=1):
+        n = NamedNode(f"{base}/secondary-id/{s}")
         add(Quad(t, T.secondaryIdentifier, n, g))
         add(Quad(n, T.RDF_TYPE, T.SecondaryIdentifier, g))
+        add(Quad(n, T.position, _int(i), g))
         add(Quad(n, T.identifierValue, Literal(sid.id), g))
         lit(n, T.identifierType, sid.type)
         lit(n, T.identifierDomain, sid.domain)
@@ -224,7 +248,7 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
         add(Quad(t, T.enrollmentCount, _int(trial.enrollment_count), g))
     enum(t, T.enrollmentType, trial.enrollment_type)
 
-    # -- interventions (by normalised name) and arms (by position)
+    # -- interventions (by normalised name) and arms (by normalised label)
     # an arm names an intervention as "Drug: Aspirin" (or just "Aspirin"): resolved by type
     # and name first, then by name; two interventions with the same name and type cannot
     # be told apart, and the arm is linked to the first of them
@@ -272,8 +296,8 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
             cell_nodes.add(n)
             for dn in own:
                 add(Quad(n, T.cellDose, dn, g))
-    for i, a in enumerate(trial.arms, start=1):
-        n = NamedNode(f"{base}/arm/{i}")
+    for i, (a, s) in enumerate(_keyed(trial.arms, lambda x: x.label), start=1):
+        n = NamedNode(f"{base}/arm/{s}")
         add(Quad(t, T.arm, n, g))
         add(Quad(n, T.RDF_TYPE, T.Arm, g))
         add(Quad(n, T.position, _int(i), g))
@@ -311,8 +335,8 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
             (T.inclusionCriterion, "inclusion", el.inclusion),
             (T.exclusionCriterion, "exclusion", el.exclusion),
         ):
-            for i, item in enumerate(criteria, start=1):
-                cn = NamedNode(f"{e.value}/{kind}/{i}")
+            for i, (item, s) in enumerate(_keyed(criteria, str), start=1):
+                cn = NamedNode(f"{e.value}/{kind}/{s}")
                 add(Quad(e, prop, cn, g))
                 add(Quad(cn, T.RDF_TYPE, T.Criterion, g))
                 add(Quad(cn, T.position, _int(i), g))
@@ -326,8 +350,8 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
             add(Quad(e, T.stdAge, Literal(sa), g))
 
     # -- locations, officials, contacts
-    for i, loc in enumerate(trial.locations, start=1):
-        n = NamedNode(f"{base}/location/{i}")
+    for i, (loc, s) in enumerate(_keyed(trial.locations, _location_key), start=1):
+        n = NamedNode(f"{base}/location/{s}")
         add(Quad(t, T.location, n, g))
         add(Quad(n, T.RDF_TYPE, T.Location, g))
         add(Quad(n, T.position, _int(i), g))
@@ -338,18 +362,19 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
         lit(n, T.country, loc.country)
         enum(n, T.locationStatus, loc.status)
         _contacts(add, n, loc.contacts, options, g)
-    for i, off in enumerate(trial.officials, start=1):
-        n = NamedNode(f"{base}/official/{i}")
+    for i, (off, s) in enumerate(_keyed(trial.officials, lambda x: x.name), start=1):
+        n = NamedNode(f"{base}/official/{s}")
         add(Quad(t, T.official, n, g))
         add(Quad(n, T.RDF_TYPE, T.Official, g))
+        add(Quad(n, T.position, _int(i), g))
         add(Quad(n, T.name, Literal(off.name), g))
         enum(n, T.officialRole, off.role)
         lit(n, T.affiliation, off.affiliation)
     _contacts(add, t, trial.contacts, options, g)
 
     # -- references
-    for i, ref in enumerate(trial.references, start=1):
-        n = NamedNode(f"{base}/reference/{i}")
+    for ref, s in _keyed(trial.references, lambda x: x.pmid or x.citation or "reference"):
+        n = NamedNode(f"{base}/reference/{s}")
         add(Quad(t, T.reference, n, g))
         add(Quad(n, T.RDF_TYPE, T.Reference, g))
         if ref.pmid is not None:
@@ -381,10 +406,10 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
 def _contacts(add, owner: NamedNode, contacts: list[Contact], options: MappingOptions, g: NamedNode) -> None:  # type: ignore[no-untyped-def]
     """Central contacts (owner: the trial) or site contacts (owner: a location).
     Names and roles always; phone and e-mail only when the user opted in."""
-    for i, c in enumerate(contacts, start=1):
-        if c.name is None and not options.include_contacts:
-            continue
-        n = NamedNode(f"{owner.value}/contact/{i}")
+    shown = [c for c in contacts if c.name is not None or options.include_contacts]
+    # a contact with no name (phone or e-mail only) is "contact": never its details in an IRI
+    for c, s in _keyed(shown, lambda x: x.name or "contact"):
+        n = NamedNode(f"{owner.value}/contact/{s}")
         add(Quad(owner, T.contact, n, g))
         add(Quad(n, T.RDF_TYPE, T.Contact, g))
         if c.name is not None:
@@ -431,7 +456,7 @@ def _decimal(d: Decimal) -> Literal:
 
 def _doses(add, owner: NamedNode, texts: Iterable[str | None], g: NamedNode, *, cells: bool) -> list[NamedNode]:  # type: ignore[no-untyped-def]
     """The doses stated in an intervention's or arm's texts (name first, then the others),
-    each distinct value, range and unit once, numbered in order of first mention.
+    each distinct value, range and unit once, positioned in order of first mention.
     ``cells``: the owner is (or gives) a cell therapy (:func:`kg.dosing.find_doses`).
     Returns the nodes of the doses that count cells."""
     seen: set[tuple[object, ...]] = set()
@@ -444,9 +469,10 @@ def _doses(add, owner: NamedNode, texts: Iterable[str | None], g: NamedNode, *, 
             if key in seen:
                 continue
             seen.add(key)
-            dn = NamedNode(f"{owner.value}/dose/{len(seen)}")
+            dn = NamedNode(f"{owner.value}/dose/{_dose_segment(d)}")
             add(Quad(owner, T.dose, dn, g))
             add(Quad(dn, T.RDF_TYPE, T.Dose, g))
+            add(Quad(dn, T.position, _int(len(seen)), g))
             add(Quad(dn, T.doseValue, _decimal(d.value), g))
             if d.max_value is not None:
                 add(Quad(dn, T.doseMaxValue, _decimal(d.max_value), g))
@@ -485,8 +511,8 @@ def _link_node(add, ln: NamedNode, link: Link, g: NamedNode) -> None:  # type: i
 
 
 def _outcomes(add, t: NamedNode, prop: NamedNode, base: str, items: list[Outcome], *, g: NamedNode) -> None:  # type: ignore[no-untyped-def]
-    for i, o in enumerate(items, start=1):
-        n = NamedNode(f"{base}/{i}")
+    for i, (o, s) in enumerate(_keyed(items, lambda x: x.measure), start=1):
+        n = NamedNode(f"{base}/{s}")
         add(Quad(t, prop, n, g))
         add(Quad(n, T.RDF_TYPE, T.Outcome, g))
         add(Quad(n, T.position, _int(i), g))

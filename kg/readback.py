@@ -96,8 +96,7 @@ def _record(store: TrialStore, graph: str) -> dict[str, Any]:
         return out
 
     def doses(node: str) -> list[dict[str, Any]]:
-        # numbered in order of first mention: <owner>/dose/1, /dose/2, ...
-        dns = sorted(set(r.iris(node, T.dose)), key=lambda d: int(d.rsplit("/", 1)[1]))
+        # in order of first mention (tkg:position)
         return [
             {
                 "value": _number(r.one(d, T.doseValue)),
@@ -106,7 +105,7 @@ def _record(store: TrialStore, graph: str) -> dict[str, Any]:
                 "basis": r.one(d, T.doseBasis),
                 "text": r.one(d, T.doseText),
             }
-            for d in dns
+            for d in r.nodes(node, T.dose)
         ]
 
     iv_names = {n: r.one(n, T.name) for n in r.nodes(t, T.intervention)}

@@ -292,7 +292,7 @@ def test_mapping_reads_counts_as_cells_only_for_cell_therapies() -> None:
         for q in trial_quads(trial, MappingOptions())
         if q.predicate == T.dose
     }
-    assert owners == {"/intervention/msc", "/arm/1"}
+    assert owners == {"/intervention/msc", "/arm/cells"}
 
 
 def test_stats_count_doses(example_store: Path) -> None:
@@ -325,7 +325,7 @@ def test_an_arm_named_by_a_cell_therapy_gives_it_the_arm_cell_counts() -> None:
     quads = trial_quads(trial, MappingOptions())
     base = T.trial_iri("NCT09900778").value
     gives = {(q.subject.value, q.object.value) for q in quads if q.predicate == T.armIntervention}
-    assert gives == {(f"{base}/arm/1", f"{base}/intervention/msc")}
+    assert gives == {(f"{base}/arm/cells", f"{base}/intervention/msc")}
     cell_doses = {(q.subject.value, q.object.value) for q in quads if q.predicate == T.cellDose}
-    # arm/1/dose/1 is "2 million cells/kg", arm/1/dose/2 "15 mg"
-    assert cell_doses == {(f"{base}/intervention/msc", f"{base}/arm/1/dose/1")}
+    # the arm's doses are "2 million cells/kg" and "15 mg"
+    assert cell_doses == {(f"{base}/intervention/msc", f"{base}/arm/cells/dose/2000000-cells-per-kg")}

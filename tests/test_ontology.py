@@ -26,6 +26,7 @@ import rdflib
 from rdflib.namespace import OWL, RDF, RDFS, SH, SKOS
 from rdflib.plugins.sparql import prepareQuery
 
+import kg
 import kg.enums as E
 from kg import resources
 from kg import terms as T
@@ -100,6 +101,14 @@ def _emitted(quads: list[ox.Quad]) -> set[str]:
 def _undeclared(terms: set[str], onto: rdflib.Graph) -> set[str]:
     known = declared(onto)
     return {t for t in terms if t not in known and not t.startswith(T.EXTERNAL_NAMESPACES)}
+
+
+def test_ontology_version_is_the_package_version(onto: rdflib.Graph) -> None:
+    """The ontology is released with the package: a graph written by trialkg X.Y.Z
+    (tkg:toolVersion) is described by ontology X.Y.Z."""
+    ont = rdflib.URIRef("https://w3id.org/trialkg/ontology")
+    assert str(onto.value(ont, OWL.versionInfo)) == kg.__version__
+    assert onto.value(ont, OWL.versionIRI) == rdflib.URIRef(f"{ont}/{kg.__version__}")
 
 
 def test_maximal_trial_emits_only_declared_terms(onto: rdflib.Graph) -> None:

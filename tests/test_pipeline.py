@@ -92,7 +92,7 @@ def test_arms_link_same_named_interventions_by_type() -> None:
     by_type = {str(v.value).rsplit("_", 1)[-1]: k for k, v in ivs.items()}
     assert len(by_type) == 2, by_type
     linked = {(q.subject.value.rsplit("/", 1)[-1], q.object) for q in quads if q.predicate == T.armIntervention}
-    assert linked == {("1", by_type["DRUG"]), ("2", by_type["BIOLOGICAL"]), ("3", by_type["BIOLOGICAL"])}
+    assert linked == {("pill", by_type["DRUG"]), ("infusion", by_type["BIOLOGICAL"]), ("both", by_type["BIOLOGICAL"])}
 
 
 # -- ingest ------------------------------------------------------------------
@@ -118,6 +118,58 @@ def test_ingest_twice_changes_nothing(records_dir: Path, tmp_path: Path) -> None
     second = ingest(store, [records_dir])
     assert (second.trials_added, second.trials_replaced, second.trials_unchanged) == (0, 0, 1)
     assert {str(q) for q in store.store} == before
+
+
+def test_two_sources_of_a_trial_never_mix_two_things_in_one_node(tmp_path: Path) -> None:
+    """An older and a newer record of one trial (two files, two graphs) that list arms,
+    outcomes and criteria in another order, one with an outcome and a site the other
+    lacks: in the union of the graphs each node is still one thing (one measure, one
+    label, one text), and what both records state is one node, in both graphs."""
+    d = tmp_path / "records"
+    d.mkdir()
+    shutil.copy(V2_FIXTURE, d / "new.json")
+    old = json.loads(V2_FIXTURE.read_text(encoding="utf-8"))
+    p = old["protocolSection"]
+    p["armsInterventionsModule"]["armGroups"].reverse()
+    p["outcomesModule"]["primaryOutcomes"].insert(0, {"measure": "BILAG response", "timeFrame": "12 weeks"})
+    p["eligibilityModule"]["eligibilityCriteria"] = (
+        "Inclusion Criteria:\n\n* SLEDAI-2K of 8 or more\n* Age 18 to 65 years\n\n"
+        "Exclusion Criteria:\n\n* Active infection\n* Pregnancy"
+    )
+    p["contactsLocationsModule"]["locations"].reverse()
+    p["contactsLocationsModule"]["locations"].insert(0, {"facility": "Old Site", "city": "Lyon", "country": "France"})
+    (d / "old.json").write_text(json.dumps(old), encoding="utf-8")
+    store = TrialStore(None)
+    assert ingest(store, [d]).trials_added == 2
+    assert len(list(store.trial_graphs(["NCT09900101"]))) == 2
+
+    def values(prop: ox.NamedNode) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for q in store.store.quads_for_pattern(None, prop, None, None):
+            out.setdefault(q.subject.value, set()).add(q.object.value)
+        return out
+
+    measures = values(T.measure)
+    assert all(len(v) == 1 for v in measures.values()), measures
+    assert sorted(m for v in measures.values() for m in v) == ["Adverse events", "BILAG response", "SRI-4 response"]
+    labels = {k: v for k, v in values(T.name).items() if "/arm/" in k}
+    assert sorted(v.pop() for v in labels.values()) == ["Observation", "Placebo", "UC-MSC"]
+    texts = values(T.text)
+    assert all(len(v) == 1 for v in texts.values()), texts
+    assert len(texts) == 5  # two inclusion and three exclusion criteria (the old record lacks one)
+    facilities = values(T.facility)
+    assert sorted(v.pop() for v in facilities.values()) == [
+        "Example Clinic Berlin",
+        "Example University Hospital",
+        "Old Site",
+    ]
+    # "SRI-4 response" is stated by both records: one node, in both graphs, with each
+    # record's own position (second in the old record, first in the new)
+    sri = next(k for k, v in measures.items() if v == {"SRI-4 response"})
+    graphs = {q.graph_name for q in store.store.quads_for_pattern(ox.NamedNode(sri), T.measure, None, None)}
+    assert len(graphs) == 2
+    positions = {q.object.value for q in store.store.quads_for_pattern(ox.NamedNode(sri), T.position, None, None)}
+    assert positions == {"1", "2"}
 
 
 def test_changed_source_replaces_only_its_graph(records_dir: Path, tmp_path: Path) -> None:

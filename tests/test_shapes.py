@@ -33,25 +33,25 @@ B = f"{T.DATA_NS}trial/{NCT}"
 NODES = {
     "trial": B,
     "source": GRAPH.value,
-    "secid": f"{B}/secondary-id/1",
+    "secid": f"{B}/secondary-id/2020-001234-56",
     "sponsor": f"{B}/organization/example-university-hospital",
     "rp": f"{B}/responsible-party",
     "cond": f"{B}/condition/psoriasis",
     "cond2": f"{B}/condition/mesenchymal-stem-cells",
     "iv": f"{B}/intervention/uc-msc-infusion",
     "ct": f"{B}/intervention/uc-msc-infusion/cell-therapy",
-    "dose": f"{B}/intervention/uc-msc-infusion/dose/1",
-    "armdose": f"{B}/arm/1/dose/1",
+    "dose": f"{B}/intervention/uc-msc-infusion/dose/1000000-cells-per-kg",
+    "armdose": f"{B}/arm/uc-msc/dose/1000000-2000000-cells-per-kg",
     "link": f"{B}/condition/psoriasis/link/exact/mesh-d011565",
-    "arm": f"{B}/arm/1",
-    "arm2": f"{B}/arm/2",
-    "outcome": f"{B}/outcome/primary/1",
+    "arm": f"{B}/arm/uc-msc",
+    "arm2": f"{B}/arm/placebo",
+    "outcome": f"{B}/outcome/primary/pasi-75-response",
     "elig": f"{B}/eligibility",
-    "crit": f"{B}/eligibility/inclusion/1",
-    "loc": f"{B}/location/1",
-    "off": f"{B}/official/1",
-    "contact": f"{B}/contact/1",
-    "ref": f"{B}/reference/1",
+    "crit": f"{B}/eligibility/inclusion/psoriasis",
+    "loc": f"{B}/location/example-university-hospital-springfield-illinois-united-states",
+    "off": f"{B}/official/ann-example",
+    "contact": f"{B}/contact/study-nurse",
+    "ref": f"{B}/reference/31234567",
 }
 XSD = T.XSD_NS
 NOWHERE = ox.NamedNode("https://w3id.org/trialkg/nowhere")
@@ -485,6 +485,7 @@ case(
 
 # ---------------------------------------------------------------- other classes
 string_prop("SecondaryId-value", "secid", "identifierValue", required=True)
+int_position("SecondaryId-position", "secid")
 string_prop("SecondaryId-type", "secid", "identifierType")
 string_prop("SecondaryId-domain", "secid", "identifierDomain")
 string_prop("Organization-name", "sponsor", "name", required=True)
@@ -558,6 +559,7 @@ string_prop("Link-matchedTerm", "link", "matchedTerm")
 
 string_prop("Arm-name", "arm", "name", required=True)
 int_position("Arm-position", "arm")
+int_position("Dose-position", "dose")
 enum_prop("Arm-type", "arm", "armType", "ArmType", "OTHER")
 string_prop("Arm-description", "arm", "description")
 class_prop("Arm-intervention", "arm", "armIntervention")
@@ -673,6 +675,7 @@ enum_prop("Location-status", "loc", "locationStatus", "LocationStatus", "COMPLET
 class_prop("Location-contact", "loc", "contact")
 
 string_prop("Official-name", "off", "name", required=True)
+int_position("Official-position", "off")
 enum_prop("Official-role", "off", "officialRole", "OfficialRole", "STUDY_CHAIR")
 string_prop("Official-affiliation", "off", "affiliation")
 

@@ -342,7 +342,7 @@ BROKEN = {
     "trial-without-title-violation.rq": _drop(T.briefTitle, T.officialTitle),
     "dangling-arm-intervention-violation.rq": lambda quads, g: [
         *quads,
-        ox.Quad(ox.NamedNode(B.value + "/arm/1"), T.armIntervention, ox.NamedNode(B.value + "/nowhere"), g),
+        ox.Quad(ox.NamedNode(B.value + "/arm/uc-msc"), T.armIntervention, ox.NamedNode(B.value + "/nowhere"), g),
     ],
     "dangling-vocabulary-link-violation.rq": _drop(T.linkedConcept),
     "graph-without-provenance-violation.rq": _drop(T.checksum),
