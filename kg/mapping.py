@@ -11,6 +11,7 @@ Phone numbers and e-mail addresses are written only with ``include_contacts``.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -68,23 +69,35 @@ def _bool(v: bool) -> Literal:
 
 def _unique_slugs(names: Iterable[str]) -> list[str]:
     """Slugs for a list of names, made unique within the list by a numeric suffix."""
+    return _numbered(T.slug(n) for n in names)
+
+
+def _numbered(segments: Iterable[str]) -> list[str]:
+    """IRI segments made unique within a list: the second "x" is "x-2"."""
     out: list[str] = []
     seen: dict[str, int] = {}
-    for n in names:
-        s = T.slug(n)
+    for s in segments:
         k = seen.get(s, 0) + 1
         seen[s] = k
         out.append(s if k == 1 else f"{s}-{k}")
     return out
 
 
-def _keyed(items: Sequence[_Item], key: Callable[[_Item], str]) -> list[tuple[_Item, str]]:
-    """Each item with its IRI segment: the slug of its identifying text, numbered when
-    the list repeats it. Items of a list are named by what they say, not by their place
-    in it, so that two sources of one trial never give one node two different things
-    (arm 1 of an old record and arm 1 of a new one may be different arms); the same
-    arm, outcome or site from two sources is one node."""
-    return list(zip(items, _unique_slugs(key(x) for x in items), strict=True))
+def _keyed(items: Sequence[_Item], key: Callable[[_Item], str], *, slugged: bool = True) -> list[tuple[_Item, str]]:
+    """Each item with its IRI segment, made from its identifying text and numbered when
+    the list repeats it: the text's slug, or (``slugged=False``, for the long texts of
+    criteria, outcomes and sites, where a slug would lengthen every quad of the node
+    for no reader) a hash of the text in lower case with its spaces collapsed.
+
+    Items of a list are named by what they say, not by their place in it, so that two
+    sources of one trial never give one node two different things (arm 1 of an old
+    record and arm 1 of a new one may be different arms); the same arm, outcome or
+    site from two sources is one node."""
+    if slugged:
+        segments = [T.slug(key(x)) for x in items]
+    else:
+        segments = [hashlib.sha1(" ".join(key(x).lower().split()).encode()).hexdigest()[:10] for x in items]
+    return list(zip(items, _numbered(segments), strict=True))
 
 
 def _location_key(loc: Location) -> str:
@@ -335,7 +348,7 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
             (T.inclusionCriterion, "inclusion", el.inclusion),
             (T.exclusionCriterion, "exclusion", el.exclusion),
         ):
-            for i, (item, s) in enumerate(_keyed(criteria, str), start=1):
+            for i, (item, s) in enumerate(_keyed(criteria, str, slugged=False), start=1):
                 cn = NamedNode(f"{e.value}/{kind}/{s}")
                 add(Quad(e, prop, cn, g))
                 add(Quad(cn, T.RDF_TYPE, T.Criterion, g))
@@ -350,7 +363,7 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
             add(Quad(e, T.stdAge, Literal(sa), g))
 
     # -- locations, officials, contacts
-    for i, (loc, s) in enumerate(_keyed(trial.locations, _location_key), start=1):
+    for i, (loc, s) in enumerate(_keyed(trial.locations, _location_key, slugged=False), start=1):
         n = NamedNode(f"{base}/location/{s}")
         add(Quad(t, T.location, n, g))
         add(Quad(n, T.RDF_TYPE, T.Location, g))
@@ -511,7 +524,7 @@ def _link_node(add, ln: NamedNode, link: Link, g: NamedNode) -> None:  # type: i
 
 
 def _outcomes(add, t: NamedNode, prop: NamedNode, base: str, items: list[Outcome], *, g: NamedNode) -> None:  # type: ignore[no-untyped-def]
-    for i, (o, s) in enumerate(_keyed(items, lambda x: x.measure), start=1):
+    for i, (o, s) in enumerate(_keyed(items, lambda x: x.measure, slugged=False), start=1):
         n = NamedNode(f"{base}/{s}")
         add(Quad(t, prop, n, g))
         add(Quad(n, T.RDF_TYPE, T.Outcome, g))

@@ -334,11 +334,23 @@ def lookup_key(text: str) -> str:
     return text.lower()
 
 
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def _slug_words(text: str) -> str:
+    # the typographic apostrophe is not ASCII: NFKD and the ASCII encoding drop it
+    ascii_text = text if text.isascii() else unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return _NOT_SLUG.sub("-", ascii_text.lower().replace("'", "").replace("`", "")).strip("-")
+
+
 def slug(text: str) -> str:
-    """A stable, readable IRI segment from free text ("Crohn's Disease" -> "crohns-disease")."""
-    s = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
-    s = re.sub(r"['’`]", "", s)
-    s = re.sub(r"[^a-z0-9]+", "-", s).strip("-")
+    """A stable, readable IRI segment from free text ("Crohn's Disease" -> "crohns-disease");
+    over 80 characters, the first 60 and a hash of the whole text."""
+    # a long text's first 200 characters decide its first 60 in the slug (each character
+    # maps on its own), unless they hold so few letters and digits that they make no 80
+    s = _slug_words(text[:200])
+    if len(text) > 200 and len(s) <= 80:
+        s = _slug_words(text)
     if not s:
         s = "x" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
     elif len(s) > 80:

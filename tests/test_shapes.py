@@ -12,6 +12,7 @@ gives the same full report on every case.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,6 +31,14 @@ OPTS = MappingOptions(include_contacts=True, ingest_time="2024-01-01T00:00:00Z")
 BASE_TRIAL = maximal_trial(notes=False)
 GRAPH = graph_for(BASE_TRIAL)
 B = f"{T.DATA_NS}trial/{NCT}"
+
+
+def _h(text: str) -> str:
+    """The IRI segment of a criterion, outcome or site: a hash of its text (a site's:
+    facility, city, state and country) in lower case (see kg.mapping._keyed)."""
+    return hashlib.sha1(text.lower().encode()).hexdigest()[:10]
+
+
 NODES = {
     "trial": B,
     "source": GRAPH.value,
@@ -45,10 +54,10 @@ NODES = {
     "link": f"{B}/condition/psoriasis/link/exact/mesh-d011565",
     "arm": f"{B}/arm/uc-msc",
     "arm2": f"{B}/arm/placebo",
-    "outcome": f"{B}/outcome/primary/pasi-75-response",
+    "outcome": f"{B}/outcome/primary/{_h('PASI 75 response')}",
     "elig": f"{B}/eligibility",
-    "crit": f"{B}/eligibility/inclusion/psoriasis",
-    "loc": f"{B}/location/example-university-hospital-springfield-illinois-united-states",
+    "crit": f"{B}/eligibility/inclusion/{_h('Psoriasis')}",
+    "loc": f"{B}/location/{_h('Example University Hospital Springfield Illinois United States')}",
     "off": f"{B}/official/ann-example",
     "contact": f"{B}/contact/study-nurse",
     "ref": f"{B}/reference/31234567",
