@@ -12,7 +12,12 @@ inferred. What is read:
   ``^`` or ``*`` (the registry's Markdown escape) is ignored;
 * ranges ``100-300 million``, ``0.2-1 x 10^7``, ``1 to 2 mg``: both ends take the
   scale written once; a tolerance ``1 ± 0.5 x 10^6`` gives the nominal value;
-* lists ``10^4, 10^5 or 10^6 cells/kg``, ``1E6#3E6#1E7 cells/kg``: one dose each;
+* lists ``10^4, 10^5 or 10^6 cells/kg``, ``1E6#3E6#1E7 cells/kg``: one dose each; plain
+  numbers before a scaled one take its scale ("of 150 or 300 million cells", "either
+  1.0 or 2.0 million cells/kg") only when they increase, are under 1,000, the list ends
+  in "or" or "and", and it follows "of", "either", "receive", "the", "at", "with", a
+  bracket or a colon ("Day 1 and 2 million cells" gives 2 million only);
+* ``between 2 and 10 million``: a range, like ``2-10 million``;
 * units: cells (a word ending in "cell(s)" or "MSC(s)", after at most eight words that
   describe them: "allogeneic human umbilical cord derived mesenchymal stem cells",
   "CAR+ T cells", "UC-MSCs"), ``mg``, ``µg`` (``mcg``, ``ug``), ``ng``, ``g``, ``mL`` (per
@@ -29,11 +34,12 @@ Not read as doses: concentrations and rates (a unit followed by another denomina
 without a scale ("2 MSC infusions" is two infusions, not two cells), and numbers that
 cannot be read safely: thousands grouped by plain spaces ("10 000 U": "Day 1 500 mg"
 looks the same), the second factor of a product ("2×1,000,000 MSC/kg"), and lists of
-unscaled numbers ("Day 1, 10 mg" gives 10 mg only).
+unscaled numbers that do not share a scale ("Day 1, 10 mg" gives 10 mg only).
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -97,7 +103,13 @@ _ONE = re.compile(
     rf"(?:{_quantity('a')})(?:{_RANGE_TO}(?:{_quantity('b')}))?",
     re.IGNORECASE,
 )
-_LIST_SEP = re.compile(r"\s*(?:,|#|;|\bor\b|\band\b)\s*", re.IGNORECASE)
+_LIST_SEP = re.compile(r"\s*(?:,?\s*\b(?:or|and)\b|,|#|;)\s*", re.IGNORECASE)
+# what may come right before a list of plain numbers that share the last one's scale
+# ("of 150 or 300 million", "either 1.0 or 2.0 million", "doses (25 and 75 million"):
+# not "Day 1 and 2 million", "between 2 and 10 million" (a range) or "n = 4 or 2 million"
+_BETWEEN = re.compile(r"\bbetween\s*$", re.IGNORECASE)
+_BETWEEN_AND = re.compile(r"\s*and\s*", re.IGNORECASE)
+_SHARED_SCALE_OPENER = re.compile(r"(?:^|\(|:|\b(?:of|either|receive[sd]?|receiving|the|at|with))\s*$", re.IGNORECASE)
 
 _PAREN = re.compile(r"\s*\([^()]{0,25}\)")
 _TOKEN = re.compile(r"\s*([A-Za-z][A-Za-z0-9+'’-]*|\([^()]{0,60}\))")
@@ -168,6 +180,8 @@ class _Number:
     high: Decimal | None
     scaled: bool
     glued: bool  # scaled as "x 106" (a lost superscript): read only for cells
+    exponent: int | None = None  # the power of ten of its scale
+    borrowed: bool = False  # the scale is the next number's ("150 or 300 million")
 
 
 def _number_at(text: str, pos: int) -> _Number | None:
@@ -191,7 +205,21 @@ def _number_at(text: str, pos: int) -> _Number | None:
         # "1-2" is a range; "18-2" or "2020-01" is not
         return None
     glued = m.group("ae5") is not None or m.group("be5") is not None
-    return _Number(m.start(), m.end(), low, high, ea is not None, glued)
+    return _Number(m.start(), m.end(), low, high, ea is not None, glued, ea)
+
+
+def _between(text: str, first: _Number) -> _Number | None:
+    """The range "between 2 and 10 million" that starts with ``first``, or None."""
+    if first.high is not None or not _BETWEEN.search(text[max(0, first.start - 12) : first.start]):
+        return None
+    sep = _BETWEEN_AND.match(text, first.end)
+    upper = _number_at(text, sep.end()) if sep else None
+    if upper is None or upper.high is not None or (first.scaled and upper.exponent != first.exponent):
+        return None
+    low = first.low if first.scaled or upper.exponent is None else first.low.scaleb(upper.exponent)
+    if low >= upper.low:
+        return None
+    return _Number(first.start, upper.end, low, upper.low, upper.scaled, upper.glued, upper.exponent)
 
 
 def _numbers(text: str, pos: int) -> tuple[list[_Number], int] | None:
@@ -199,6 +227,8 @@ def _numbers(text: str, pos: int) -> tuple[list[_Number], int] | None:
     first = _number_at(text, pos)
     if first is None:
         return None
+    if (span := _between(text, first)) is not None:
+        return [span], span.end
     found = [first]
     end = first.end
     while True:
@@ -210,11 +240,32 @@ def _numbers(text: str, pos: int) -> tuple[list[_Number], int] | None:
             break
         found.append(nxt)
         end = nxt.end
-    if len(found) > 1 and not all(n.scaled for n in found):
-        # only lists of scaled numbers share a unit ("10^4, 10^5 or 10^6 cells/kg"): in
-        # "Day 1, 10 mg" or "1, 2 or 5 million" the list is not one of doses
+    if len(found) > 1 and not all(n.scaled for n in found) and not _share_scale(text, found):
+        # otherwise only lists of scaled numbers share a unit ("10^4, 10^5 or 10^6
+        # cells/kg"): in "Day 1, 10 mg" the list is not one of doses
         found = found[-1:]
     return found, end
+
+
+def _share_scale(text: str, found: list[_Number]) -> bool:
+    """Whether plain numbers before a scaled one take its scale ("of 150 or 300 million",
+    "of 0.75 or 1.5×10^6"), and if so give it them: only single values under 1,000 in
+    increasing order, each but the last unscaled, the list ending in "or" or "and" and
+    opened as doses are (:data:`_SHARED_SCALE_OPENER`)."""
+    *plain, last = found
+    if last.exponent is None or last.high is not None or any(x.scaled or x.high is not None for x in plain):
+        return False
+    mantissas = [x.low for x in plain] + [last.low.scaleb(-last.exponent)]
+    if any(a >= b for a, b in itertools.pairwise(mantissas)) or mantissas[-1] >= 1000:
+        return False
+    if not re.search(r"\b(?:or|and)\s*$", text[plain[-1].end : last.start], re.IGNORECASE):
+        return False
+    if not _SHARED_SCALE_OPENER.search(text[max(0, found[0].start - 30) : found[0].start]):
+        return False
+    for x in plain:
+        x.low, x.scaled, x.glued, x.exponent = x.low.scaleb(last.exponent), True, last.glued, last.exponent
+        x.borrowed = True
+    return True
 
 
 def _cells_end(text: str, pos: int) -> int | None:
@@ -303,8 +354,10 @@ def find_doses(text: str, *, counts_are_cells: bool = False) -> list[Dose]:
             continue  # "30 mL of blood", "5 mL DMSO": volumes are doses only per kg or m²
         unit_words = text[numbers[-1].end : end].strip()
         for x in numbers:
-            # a listed number's words are the number and, in brackets, the unit they share
-            span = text[x.start : end] if x is numbers[-1] else f"{text[x.start : x.end]} ({unit_words})"
+            # a listed number's words are the number and, in brackets, the unit they share;
+            # a number that takes a later one's scale reads on to it ("150 or 300 million cells")
+            own = x is numbers[-1] or x.borrowed
+            span = text[x.start : end] if own else f"{text[x.start : x.end]} ({unit_words})"
             doses.append(
                 Dose(
                     _plain(x.low),

@@ -129,6 +129,71 @@ FOUND = [
     # a volume per body weight (NCT04590118: "Single intravenous infusion of 1 ml/kg placebo")
     ("Single intravenous infusion of 1 ml/kg placebo", [("1", None, "mL/kg", KG, "1 ml/kg")]),
     ("0.8-1.8g daily", [("0.8", "1.8", "g", None, "0.8-1.8g")]),  # NCT00698191
+    # plain numbers before a scaled one take its scale when the list is opened as doses
+    # are ("of", "either", a bracket) and ends in "or" or "and" (NCT03828344, NCT01851070,
+    # NCT02917291, NCT01771679, NCT01775774)
+    (
+        "BX-U001 (hUC-MSC suspension) will be tested at dose of 0.75 or 1.5×10^6 cells/kg of body weight",
+        [
+            ("750000", None, "cells/kg", KG, "0.75 or 1.5×10^6 cells/kg of body weight"),
+            ("1500000", None, "cells/kg", KG, "1.5×10^6 cells/kg of body weight"),
+        ],
+    ),
+    (
+        "Mesenchymal Precursor Cells (MPCs), either 1.0 or 2.0 million cells/kg, will be delivered",
+        [
+            ("1000000", None, "cells/kg", KG, "1.0 or 2.0 million cells/kg"),
+            ("2000000", None, "cells/kg", KG, "2.0 million cells/kg"),
+        ],
+    ),
+    (
+        "(Ph 2) Intramedullary administration of the maximum tolerated dose (20 or 40 million cells)",
+        [
+            ("20000000", None, "cells", None, "20 or 40 million cells"),
+            ("40000000", None, "cells", None, "40 million cells"),
+        ],
+    ),
+    (
+        "IV infusion of Allogeneic Mesenchymal Bone Marrow Cells "
+        "(0.5, 1.0, or 1.5 million cells/kg, up to 150 million cells)",
+        [
+            ("500000", None, "cells/kg", KG, "0.5, 1.0, or 1.5 million cells/kg"),
+            ("1000000", None, "cells/kg", KG, "1.0, or 1.5 million cells/kg"),
+            ("1500000", None, "cells/kg", KG, "1.5 million cells/kg"),
+            ("150000000", None, "cells", None, "150 million cells"),
+        ],
+    ),
+    (
+        "3 cohorts with 3 subjects/cohort who receive doses of 1, 5 and 10 million cells/kg predicted body weight",
+        [
+            ("1000000", None, "cells/kg", KG, "1, 5 and 10 million cells/kg"),
+            ("5000000", None, "cells/kg", KG, "5 and 10 million cells/kg"),
+            ("10000000", None, "cells/kg", KG, "10 million cells/kg"),
+        ],
+    ),
+    # a list of scaled numbers with ", and" (NCT02866721)
+    (
+        "The three doses are 1 x 10^6, 3 x 10^6, and 5 x 10^6 hMSCs/kg.",
+        [
+            ("1000000", None, "cells/kg", KG, "1 x 10^6 (hMSCs/kg)"),
+            ("3000000", None, "cells/kg", KG, "3 x 10^6 (hMSCs/kg)"),
+            ("5000000", None, "cells/kg", KG, "5 x 10^6 hMSCs/kg"),
+        ],
+    ),
+    # "between ... and ..." is a range (NCT01933802)
+    (
+        "Autologous MSC-NPs administered intrathecally at a dose between 2 and 10 million cells, depending",
+        [("2000000", "10000000", "cells", None, "2 and 10 million cells")],
+    ),
+]
+
+# Lists whose plain numbers do not take the last one's scale: only the scaled dose is read
+ONLY_THE_SCALED = [
+    "Day 1 and 2 million cells/kg",  # a day, not a dose
+    "n = 4 or 2 million cells/kg",  # not opened as doses are
+    "doses of 300 or 150 million cells",  # not increasing
+    "either 1500 or 3000 million cells",  # a plain number over 1,000 is not a mantissa
+    "of 1, 2 x 10^6 cells/kg",  # no "or" or "and" before the scaled one
 ]
 
 # Numbers next to units that are not doses, and doses that cannot be read safely
@@ -161,6 +226,19 @@ def _read(text: str) -> list[tuple[str, str | None, str, DoseBasis | None, str]]
 @pytest.mark.parametrize(("text", "expected"), FOUND, ids=[t[:40] for t, _ in FOUND])
 def test_doses_are_read(text: str, expected: list[tuple[str, str | None, str, DoseBasis | None, str]]) -> None:
     assert _read(text) == expected
+
+
+@pytest.mark.parametrize("text", ONLY_THE_SCALED)
+def test_plain_numbers_that_keep_no_scale(text: str) -> None:
+    # by hand: the last number of each, with its scale, is the one dose
+    expected = {
+        "Day 1 and 2 million cells/kg": ("2000000", "2 million cells/kg"),
+        "n = 4 or 2 million cells/kg": ("2000000", "2 million cells/kg"),
+        "doses of 300 or 150 million cells": ("150000000", "150 million cells"),
+        "either 1500 or 3000 million cells": ("3000000000", "3000 million cells"),
+        "of 1, 2 x 10^6 cells/kg": ("2000000", "2 x 10^6 cells/kg"),
+    }[text]
+    assert [(value, words) for value, _, _, _, words in _read(text)] == [expected]
 
 
 @pytest.mark.parametrize("text", NOT_DOSES)
