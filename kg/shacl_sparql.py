@@ -38,6 +38,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -759,20 +760,35 @@ def run(
     *,
     shapes: CompiledShapes | None = None,
     on_query: Callable[[], None] | None = None,
+    workers: int = 1,
 ) -> list[RawResult]:
     """Validate the named graphs of ``store`` (each on its own): the results for
-    ``graphs`` (default: every named graph), in no particular order."""
+    ``graphs`` (default: every named graph), in the order of the queries.
+
+    With ``workers`` > 1, that many queries run at once, in threads: pyoxigraph
+    evaluates a query without holding Python's lock, and each query has its own
+    result handler. The results are the same, in the same order."""
     wanted = set(graphs) if graphs is not None else None
     if shapes is None:
         shapes = default_shapes(has_subclass_statements(store, wanted))
-    out: list[RawResult] = []
-    for prefixes, select, handle in _plans(shapes):
+
+    def execute(plan: tuple[str, str, Handler]) -> list[RawResult]:
+        prefixes, select, handle = plan
+        found: list[RawResult] = []
         for sol in store.query(f"{prefixes}\n{select}" if prefixes else select):  # type: ignore[union-attr]
             g = sol[_G]
             if isinstance(g, ox.NamedNode) and (wanted is None or g.value in wanted):
-                handle(sol, out)
-        if on_query is not None:
-            on_query()
+                handle(sol, found)
+        return found
+
+    out: list[RawResult] = []
+    plans = _plans(shapes)
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        parts = pool.map(execute, plans) if workers > 1 else map(execute, plans)
+        for part in parts:  # in the order of the queries, whatever order they finish in
+            out.extend(part)
+            if on_query is not None:
+                on_query()
     return out
 
 

@@ -536,17 +536,18 @@ def validate_store(
     """Validate every trial graph of the store (or those of ``nct_ids``), each on its
     own. Results are in a stable order whatever the engine and number of workers.
 
-    pySHACL runs one trial graph at a time in ``workers`` processes (default: the
-    usable cores; 1 validates in this process), calling ``on_graph`` after each. The
-    SPARQL engine runs each compiled constraint once over all trial graphs of the
-    store (or of a scratch copy holding only the selected graphs, when they are
-    fewer than half of the store's), in this process, calling ``on_query`` after
-    each query."""
+    ``workers`` (default: the usable cores) sets how much runs at once. pySHACL runs
+    one trial graph at a time in that many processes (1 validates in this process),
+    calling ``on_graph`` after each. The SPARQL engine runs each compiled constraint
+    once over all trial graphs of the store (or of a scratch copy holding only the
+    selected graphs, when they are fewer than half of the store's), that many
+    queries at once in threads of this process, calling ``on_query`` after each
+    query."""
     graphs = ts.trial_graphs(nct_ids)
-    if Engine(engine) is Engine.SPARQL:
-        return _sparql_store(ts, graphs, selected=nct_ids is not None, on_query=on_query)
-    report = ValidationReport()
     n = workers if workers is not None else default_workers()
+    if Engine(engine) is Engine.SPARQL:
+        return _sparql_store(ts, graphs, selected=nct_ids is not None, on_query=on_query, workers=n)
+    report = ValidationReport()
     chunks = _chunks(ts, graphs, chunk_size)
     if n <= 1 or len(graphs) <= chunk_size:
         parts: Iterable[list[ValidationReport]] = (_validate_chunk(c) for c in chunks)
@@ -569,14 +570,21 @@ def validate_store(
 
 
 def _sparql_store(
-    ts: TrialStore, graphs: list[tuple[str, str]], *, selected: bool, on_query: Callable[[], None] | None
+    ts: TrialStore,
+    graphs: list[tuple[str, str]],
+    *,
+    selected: bool,
+    on_query: Callable[[], None] | None,
+    workers: int = 1,
 ) -> ValidationReport:
     store = ts.store
     if selected and len(graphs) * 2 < len(ts.trial_graphs()):
         store = ox.Store()
         for _, g in graphs:
             store.bulk_extend(ts.graph_quads(g))
-    return validate_named_graphs(store, {g: n for n, g in graphs}, engine=Engine.SPARQL, on_query=on_query)
+    return validate_named_graphs(
+        store, {g: n for n, g in graphs}, engine=Engine.SPARQL, on_query=on_query, workers=workers
+    )
 
 
 def validate_named_graphs(
@@ -585,11 +593,13 @@ def validate_named_graphs(
     *,
     engine: Engine | str = DEFAULT_ENGINE,
     on_query: Callable[[], None] | None = None,
+    workers: int = 1,
 ) -> ValidationReport:
     """Validate named graphs of any pyoxigraph store, each on its own: ``graphs``
-    maps each graph IRI to its trial's NCT ID (None: read from the focus node)."""
+    maps each graph IRI to its trial's NCT ID (None: read from the focus node);
+    ``workers``: SPARQL queries run at once (:func:`kg.shacl_sparql.run`)."""
     if Engine(engine) is Engine.SPARQL:
-        raws = shacl_sparql.run(store, graphs, on_query=on_query)
+        raws = shacl_sparql.run(store, graphs, on_query=on_query, workers=workers)
         report = ValidationReport(results=_from_raw(raws, graph=None, nct_of=graphs.get))
     else:
         report = ValidationReport()

@@ -26,7 +26,7 @@ import typer
 from rdflib.namespace import SH
 from typer.testing import CliRunner
 
-from kg import resources
+from kg import resources, shacl_sparql
 from kg import terms as T
 from kg.cli import app as main_app
 from kg.cli.validate import register
@@ -76,6 +76,16 @@ def test_pyshacl_worker_processes_give_the_same_report(corpus_store, corpus_repo
     two = validate_store(ts, subset, engine=Engine.PYSHACL, workers=2, chunk_size=5)
     assert two.results == [r for r in corpus_report.results if r.trial_id in set(subset)]
     assert two.trials == subset
+
+
+def test_sparql_engine_threads_give_the_same_results_in_the_same_order(corpus_store) -> None:  # type: ignore[no-untyped-def]
+    """The SPARQL engine's queries run three at a time give the results of one at a time,
+    in the same order, before any sorting."""
+    ts, _ = corpus_store
+    one = shacl_sparql.run(ts.store, workers=1)
+    three = shacl_sparql.run(ts.store, workers=3)
+    assert one, "the corpus gives results (unlinked conditions), so the comparison means something"
+    assert three == one
 
 
 def test_known_source_gaps_are_warnings(corpus_report) -> None:  # type: ignore[no-untyped-def]

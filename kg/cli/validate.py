@@ -37,7 +37,13 @@ def validate(
     store: StoreOption = None,
     workers: Annotated[
         int | None,
-        typer.Option("--workers", "-w", min=1, help="pyshacl engine: worker processes (default: one per usable core)."),
+        typer.Option(
+            "--workers",
+            "-w",
+            min=1,
+            help="How much runs at once: SPARQL queries (sparql engine, in threads) or trial graphs "
+            "(pyshacl, in processes); default: one per usable core.",
+        ),
     ] = None,
     engine: EngineOption = None,
 ) -> None:
