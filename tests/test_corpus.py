@@ -110,3 +110,26 @@ def test_v2_show_equals_source_for_a_sample(corpus_store, corpus_dir: Path) -> N
         (rec,) = [r for r in records(store, expected["nct_id"]) if r["_source"]["format"] == "ctgov-v2-json"]
         rec["sources"] = [rec["_source"]]
         assert _shown(rec) == expected, path.name
+
+
+def test_a_trial_in_two_formats_keeps_its_outcomes_apart(corpus_store, corpus_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    """NCT04042844 is in the corpus as a classic-API record and as an API v2 record, whose
+    primary outcomes differ (read from both files below). In the union of the two graphs
+    each outcome node still has one measure, and the outcomes are the two records'."""
+    store, _ = corpus_store
+    classic = json.loads((corpus_dir / "ctgov-classic-json" / "NCT04042844.json").read_text(encoding="utf-8"))
+    v2 = json.loads((corpus_dir / "ctgov-v2-json" / "NCT04042844.json").read_text(encoding="utf-8"))
+    old = classic["ProtocolSection"]["OutcomesModule"]["PrimaryOutcomeList"]["PrimaryOutcome"]
+    new = v2["protocolSection"]["outcomesModule"]["primaryOutcomes"]
+    expected = {o["PrimaryOutcomeMeasure"] for o in old} | {o["measure"] for o in new}
+    assert len(expected) > max(len(old), len(new)), "the records state different outcomes"
+    rows = store.store.query(
+        "SELECT ?o ?m WHERE { <https://w3id.org/trialkg/trial/NCT04042844> "
+        "<https://w3id.org/trialkg/ontology#primaryOutcome> ?o . ?o <https://w3id.org/trialkg/ontology#measure> ?m }",
+        use_default_graph_as_union=True,
+    )
+    measures: dict[str, set[str]] = {}
+    for row in rows:  # type: ignore[union-attr]
+        measures.setdefault(row["o"].value, set()).add(row["m"].value)
+    assert all(len(m) == 1 for m in measures.values()), measures
+    assert {m for ms in measures.values() for m in ms} == expected
