@@ -73,13 +73,25 @@ def _unique_slugs(names: Iterable[str]) -> list[str]:
 
 
 def _numbered(segments: Iterable[str]) -> list[str]:
-    """IRI segments made unique within a list: the second "x" is "x-2"."""
+    """IRI segments made unique within a list: the second "x" is "x-2", the third "x-3",
+    skipping a number another item's own segment holds ("group-2", "group", "group"
+    give "group-2", "group", "group-3")."""
+    segs = list(segments)
+    taken = set(segs)
+    firsts: set[str] = set()
+    last_suffix: dict[str, int] = {}
     out: list[str] = []
-    seen: dict[str, int] = {}
-    for s in segments:
-        k = seen.get(s, 0) + 1
-        seen[s] = k
-        out.append(s if k == 1 else f"{s}-{k}")
+    for s in segs:
+        if s not in firsts:
+            firsts.add(s)
+            out.append(s)
+            continue
+        k = last_suffix.get(s, 1) + 1
+        while f"{s}-{k}" in taken:
+            k += 1
+        last_suffix[s] = k
+        taken.add(f"{s}-{k}")
+        out.append(f"{s}-{k}")
     return out
 
 

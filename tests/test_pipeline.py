@@ -14,8 +14,10 @@ import pyoxigraph as ox
 import pytest
 
 from kg import terms as T
+from kg.enums import SourceFormat
 from kg.ingest import ingest
 from kg.mapping import MappingOptions, graph_for, trial_quads
+from kg.model import Arm, Condition, Source, Trial
 from kg.sources import ctgov_v2_json
 from kg.store import TrialStore
 from tests.conftest import FIXTURES
@@ -70,6 +72,27 @@ def test_typed_literals_from_the_record() -> None:
     assert by_pred[T.enrollmentType] == T.tkg("EnrollmentType_ESTIMATED")
     # the padded registry MeSH ID D000008180 is D008180
     assert ox.Quad(t, T.conditionMesh, T.mesh_iri("D008180"), graph_for(trial)) in quads
+
+
+def test_repeated_names_never_share_a_node() -> None:
+    """Names that repeat within a list are numbered, and a number never lands on another
+    item's own name: "Group-2", "Group", "Group" are three arms, "Asthma", "asthma",
+    "Asthma 2" three conditions."""
+    trial = Trial(
+        nct_id="NCT09900779",
+        source=Source(SourceFormat.CTGOV_V2_JSON, "x.json", "sha256:0"),
+        conditions=[Condition("Asthma"), Condition("asthma"), Condition("Asthma 2")],
+        arms=[Arm("Group-2", None, None, []), Arm("Group", None, None, []), Arm("Group", None, None, [])],
+    )
+    quads = trial_quads(trial, PINNED)
+    base = T.trial_iri("NCT09900779").value
+    arms = {q.object.value.removeprefix(base) for q in quads if q.predicate == T.arm}
+    assert arms == {"/arm/group-2", "/arm/group", "/arm/group-3"}
+    conditions = {q.object.value.removeprefix(base) for q in quads if q.predicate == T.condition}
+    # the second "asthma" would be asthma-2, which "Asthma 2" holds: asthma-3
+    assert conditions == {"/condition/asthma", "/condition/asthma-3", "/condition/asthma-2"}
+    labels = {q.subject.value: q.object.value for q in quads if q.predicate == T.name and "/arm/" in q.subject.value}
+    assert sorted(labels.values()) == ["Group", "Group", "Group-2"]
 
 
 def test_arms_link_same_named_interventions_by_type() -> None:
