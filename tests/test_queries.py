@@ -28,12 +28,12 @@ from typer.testing import CliRunner
 from kg import queries as Q
 from kg import terms as T
 from kg.cli.query import register
-from kg.enums import CellOrigin, LinkMethod
+from kg.enums import CellOrigin, InterventionType, LinkMethod, Phase, SourceFormat
 from kg.errors import QueryError
 from kg.ingest import ingest
 from kg.load import load
 from kg.mapping import MappingOptions, trial_quads
-from kg.model import CellTherapy, Link
+from kg.model import Arm, CellTherapy, Intervention, Link, Source, Trial
 from kg.reader import read_trials
 from kg.remote import Credentials
 from kg.resources import queries_dir
@@ -728,6 +728,68 @@ def _fields(r: Record) -> dict[str, Any]:
         "interventions": [iv.name for iv in r.interventions],
         "arms": [a.label for a in r.arms],
     }
+
+
+def _dosed_store() -> TrialStore:
+    """Two hand-written trials whose doses are worked out by hand below."""
+    reg = Source(SourceFormat.CTGOV_V2_JSON, "dosed.json", "sha256:0")
+    trials = [
+        Trial(
+            nct_id="NCT09900901",
+            source=reg,
+            phases=[Phase.PHASE2, Phase.PHASE3],
+            interventions=[
+                Intervention("Cyclophosphamide", InterventionType.DRUG, "50 mg/kg on day -3", other_names=["Cytoxan"]),
+                Intervention("MSC", InterventionType.BIOLOGICAL, "Bone marrow MSCs"),
+            ],
+            arms=[
+                # gives cyclophosphamide alone: its dose is cyclophosphamide's
+                Arm("Conditioning", None, "Cyclophosphamide 1.5 g/m2 once", ["Drug: Cyclophosphamide"]),
+                # gives two interventions: its doses belong to neither for sure
+                Arm(
+                    "Combined",
+                    None,
+                    "Cyclophosphamide 60 mg/kg/day and MSC",
+                    ["Drug: Cyclophosphamide", "Biological: MSC"],
+                ),
+            ],
+        ),
+        Trial(
+            nct_id="NCT09900902",
+            source=reg,
+            phases=[Phase.PHASE1],
+            interventions=[Intervention("cytoxan", InterventionType.DRUG, "750 mg/m2 every 4 weeks")],
+        ),
+    ]
+    store = TrialStore(None)
+    for trial in trials:
+        store.store.bulk_extend(trial_quads(trial, OPTIONS))
+    return store
+
+
+# (nct_id, phase, name, stated_in, dose, dose_max, unit, dose_text), read from the texts above
+INTERVENTION_DOSE_ROWS = [
+    ("NCT09900901", "PHASE2", "Cyclophosphamide", "Conditioning", "1.5", None, "g/m2", "1.5 g/m2"),
+    ("NCT09900901", "PHASE2", "Cyclophosphamide", "intervention", "50", None, "mg/kg", "50 mg/kg"),
+    ("NCT09900901", "PHASE3", "Cyclophosphamide", "Conditioning", "1.5", None, "g/m2", "1.5 g/m2"),
+    ("NCT09900901", "PHASE3", "Cyclophosphamide", "intervention", "50", None, "mg/kg", "50 mg/kg"),
+    ("NCT09900902", "PHASE1", "cytoxan", "intervention", "750", None, "mg/m2", "750 mg/m2"),
+]
+
+
+def test_intervention_doses() -> None:
+    store = _dosed_store()
+
+    def run(**params: object) -> Rows:
+        _, rows = Q.run_query("intervention-doses", params, store=store)
+        return [tuple(r.values()) for r in rows]
+
+    # "cytoxan" is the first trial's other name and the second trial's name
+    assert run(intervention="cytoxan") == INTERVENTION_DOSE_ROWS
+    assert run(intervention="Cyclophosphamide") == INTERVENTION_DOSE_ROWS[:4]
+    assert run(intervention="cyclophosphamide", per_kg=True) == [INTERVENTION_DOSE_ROWS[1], INTERVENTION_DOSE_ROWS[3]]
+    # the MSC's only arm gives cyclophosphamide too, and its own text states no dose
+    assert run(intervention="msc") == []
 
 
 def test_source_conflicts(world: World) -> None:
