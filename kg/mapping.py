@@ -286,8 +286,8 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
     iv_keys = [T.lookup_key(iv.name) for iv in trial.interventions]
     for key in dict.fromkeys(iv_keys):
         add(Quad(t, T.interventionNameKey, Literal(key), g))
-    for iv, s, name_key in zip(
-        trial.interventions, _unique_slugs(i.name for i in trial.interventions), iv_keys, strict=True
+    for i, (iv, s, name_key) in enumerate(
+        zip(trial.interventions, _unique_slugs(i.name for i in trial.interventions), iv_keys, strict=True), start=1
     ):
         n = NamedNode(f"{base}/intervention/{s}")
         iv_nodes.setdefault(iv.name.casefold(), n)
@@ -295,6 +295,7 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
             iv_typed.setdefault((iv.type.value, iv.name.casefold()), n)
         add(Quad(t, T.intervention, n, g))
         add(Quad(n, T.RDF_TYPE, T.Intervention, g))
+        add(Quad(n, T.position, _int(i), g))
         add(Quad(n, T.name, Literal(iv.name), g))
         add(Quad(n, T.RDFS_LABEL, Literal(iv.name), g))
         enum(n, T.interventionType, iv.type)

@@ -528,6 +528,7 @@ case("Condition-hasLink/class", "cond", "hasLink", ADD(NOWHERE), one("Condition-
 case("Trial-keywordLink/class", "trial", "keywordLink", ADD(NOWHERE), one("Trial-keywordLink", V, "Class", NOWHERE))
 
 string_prop("Intervention-name", "iv", "name", required=True)
+int_position("Intervention-position", "iv")
 string_prop("Intervention-nameKey", "iv", "nameKey", required=True, single=False)
 enum_prop("Intervention-type", "iv", "interventionType", "InterventionType", "DRUG")
 case("Intervention-type-missing/min", "iv", "interventionType", DROP, one("Intervention-type-missing", W, "MinCount"))
