@@ -49,11 +49,12 @@ def test_show_json_facts_come_from_the_record(store: Path) -> None:
     assert rec["start_date"] == "2024-02-15"
     assert rec["completion_date"] == "2026-06"
     assert [c["name"] for c in rec["conditions"]] == ["Lupus Nephritis", "Systemic Lupus Erythematosus"]
-    assert {(i["type"], i["name"]) for i in rec["interventions"]} == {
+    # in the record's order (tkg:position), not the order of their IRIs
+    assert [(i["type"], i["name"]) for i in rec["interventions"]] == [
         ("BIOLOGICAL", "UC-MSC"),
         ("OTHER", "Saline"),
         ("DRUG", "Standard therapy"),
-    }
+    ]
     assert rec["arms"] == [
         {
             "label": "UC-MSC",
