@@ -31,7 +31,9 @@ inferred. What is read:
 
 Not read as doses: concentrations and rates (a unit followed by another denominator:
 ``mg/dL``, ``mL/min``, ``cells/mL``, ``µg/kg/min``), cell counts under 1,000 written
-without a scale ("2 MSC infusions" is two infusions, not two cells), and numbers that
+without a scale ("2 MSC infusions" is two infusions, not two cells), needle gauges ("18 G
+needle", "29G x 40mm"), amounts of material taken ("5 grams of subcutaneous fat", "20
+grams of carbohydrate"), and numbers that
 cannot be read safely: thousands grouped by plain spaces ("10 000 U": "Day 1 500 mg"
 looks the same), the second factor of a product ("2×1,000,000 MSC/kg"), and lists of
 unscaled numbers that do not share a scale ("Day 1, 10 mg" gives 10 mg only).
@@ -143,6 +145,20 @@ _OTHER_DENOMINATOR = re.compile(r"\s*/\s*[A-Za-zµμ]")
 _DIGIT = re.compile(r"\d")
 _NAMED_AGAIN = re.compile(r"\s*\([^()]{0,25}\)\s*cells\b", re.IGNORECASE)
 _MIN_UNSCALED_CELLS = 1000
+# after "18 G", "27G": a needle's gauge, not grams ("18-20 G needle", "14G (1.54 mm)
+# needle", "29G x 40mm")
+_GAUGE = re.compile(
+    r"(?:\s*\([^()]{0,40}\))?\s*(?:(?:[A-Za-z-]+\s+){0,2}(?:needles?|cannulae?s?|catheters?|syringes?|gauge)\b"
+    r'|[x×]\s*\d+(?:\.\d+)?\s*(?:mm|cm|inch(?:es)?\b|in\b|"|syringes?|needles?))',
+    re.IGNORECASE,
+)
+# after "5 grams", "0.5 g)": an amount of material taken, not a dose ("5 grams of
+# subcutaneous fat", "20 grams of carbohydrate")
+_MATERIAL = re.compile(
+    r"\)?\s*of\s+(?:[A-Za-z-]+\s+){0,3}?"
+    r"(?:tissues?|fat|biops(?:y|ies)|lipoaspirates?|aspirates?|marrow|carbohydrates?)\b",
+    re.IGNORECASE,
+)
 
 
 def _exponent(m: re.Match[str], p: str) -> int | None:
@@ -352,6 +368,10 @@ def find_doses(text: str, *, counts_are_cells: bool = False) -> list[Dose]:
             continue  # "2 x 105 mg" is not a lost superscript of a cell count
         if unit.startswith("mL") and basis is None:
             continue  # "30 mL of blood", "5 mL DMSO": volumes are doses only per kg or m²
+        if unit == "g" and _GAUGE.match(text, end):
+            continue  # "18 G needle"
+        if unit in ("g", "mg") and _MATERIAL.match(text, end):
+            continue  # "5 grams of subcutaneous fat"
         unit_words = text[numbers[-1].end : end].strip()
         for x in numbers:
             # a listed number's words are the number and, in brackets, the unit they share;

@@ -180,6 +180,10 @@ FOUND = [
             ("5000000", None, "cells/kg", KG, "5 x 10^6 hMSCs/kg"),
         ],
     ),
+    # grams that are doses, next to the words that mark gauges and tissue amounts
+    ("methylprednisolone 1 g x 3 days", [("1", None, "g", None, "1 g")]),
+    ("2 g of cefazolin before the needle is inserted", [("2", None, "g", None, "2 g")]),
+    ("MP 2.0g to Pred 30mg", [("2", None, "g", None, "2.0g"), ("30", None, "mg", None, "30mg")]),
     # "between ... and ..." is a range (NCT01933802)
     (
         "Autologous MSC-NPs administered intrathecally at a dose between 2 and 10 million cells, depending",
@@ -213,6 +217,16 @@ NOT_DOSES = [
     "2 x 105 mg",  # a lost superscript is read for cell counts only
     "100 million (two infusions)",  # no unit
     "NCT01234567 mg",  # inside an identifier
+    "injected by lateral approach with an 18-20 G needle.",  # NCT01985633: needle gauges
+    "from the antecubital vein with an 18g needle , in order",  # NCT01985633
+    "Using the international standard 14G (diameter 1.54mm) needle",  # NCT02853942
+    "with a sharp 27G needle. Adipose tissue",  # NCT03643614
+    "(CPL, 1 cc, 26G x 1.5 syringe, Shinchang medical co.)",  # NCT02841163
+    "using 29G x 40mm or 29G x 60mm TEA",  # NCT03236753
+    "A 20G spinal needle will be carefully inserted",  # NCT06615505
+    "Adipose tissue was taken through 5 grams of subcutaneous fat biopsy",  # NCT04876326: tissue taken
+    "A 1 cm (~0.5 g) of epicardial pat biopsy",  # NCT03478410
+    "each meal that contains more than 20 grams of carbohydrate",  # NCT00763412
 ]
 
 
