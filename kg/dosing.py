@@ -23,8 +23,10 @@ inferred. What is read:
   "CAR+ T cells", "UC-MSCs"), ``mg``, ``µg`` (``mcg``, ``ug``), ``ng``, ``g``, ``mL`` (per
   kg or m² only: "30 mL of blood" or "5 mL DMSO" is a volume, not a dose),
   ``IU``, ``U`` (``units``), ``Gy`` and ``cGy``, each optionally per body weight (``/kg``,
-  ``per kg``, ``per kilogram``, ``/kg body weight``) or body surface area (``/m2``,
-  ``/m²``) and per day (``/day``);
+  ``per kg``, ``per kilogram``, ``/kg body weight``, ``/kgBW``) or body surface area
+  (``/m2``, ``/m²``) and per day (``/day``); the cells' bracketed abbreviation may
+  stand before the basis ("stem cells (hMSC)/kg"), and "units of" before the cells
+  ("10x10^6 unit of umbilical cord mesenchymal stem cells" counts cells);
 * for the text of a cell therapy (``counts_are_cells``), a count of at least 1,000
   written with a scale and directly per body weight or surface area, with no unit
   between: "2 x 10^6/kg" is 2 million cells/kg there.
@@ -136,7 +138,7 @@ _UNIT_NAMES = {
     "ml": "mL", "iu": "IU", "u": "U", "unit": "U", "units": "U", "gy": "Gy", "cgy": "cGy",
 }  # fmt: skip
 _BASIS = re.compile(
-    r"\s*(?:/|\bper\b)\s*(?:(?P<kg>kg|kilograms?)\b(?:\s*(?:of\s+)?(?:body\s*weight|bw)\b)?"
+    r"\s*(?:/|\bper\b)\s*(?:(?P<kg>kg|kilograms?)(?:\s*(?:of\s+)?(?:body\s*weight|bw))?\b"
     r"|(?P<m2>m2|m²|m\^2|square\s+met(?:er|re)s?)(?![\w^]))",
     re.IGNORECASE,
 )
@@ -145,6 +147,7 @@ _OTHER_DENOMINATOR = re.compile(r"\s*/\s*[A-Za-zµμ]")
 _DIGIT = re.compile(r"\d")
 _NAMED_AGAIN = re.compile(r"\s*\([^()]{0,25}\)\s*cells\b", re.IGNORECASE)
 _MIN_UNSCALED_CELLS = 1000
+_UNITS_OF = re.compile(r"\s*units?\s+of\b", re.IGNORECASE)
 # after "18 G", "27G": a needle's gauge, not grams ("18-20 G needle", "14G (1.54 mm)
 # needle", "29G x 40mm")
 _GAUGE = re.compile(
@@ -311,14 +314,24 @@ def _cells_end(text: str, pos: int) -> int | None:
 def _unit_at(text: str, pos: int) -> tuple[str, int, bool] | None:
     """(unit, end, is_cells) of the unit right after a number."""
     pos = m.end() if (m := _PAREN.match(text, pos)) else pos  # "5x10^5 (±20%) CAR T cells"
+    if (of := _UNITS_OF.match(text, pos)) and (end := _cells_end(text, of.end())) is not None:
+        # "10x10^6 unit of umbilical cord mesenchymal stem cells": the units are cells
+        return "cells", _after_abbreviation(text, end), True
     u = _UNIT.match(text, pos)
     if u is not None:
         name = (u.group("u") or u.group("u2")).lower()
         return _UNIT_NAMES[name], u.end(), False
     end = _cells_end(text, pos)
     if end is not None:
-        return "cells", end, True
+        return "cells", _after_abbreviation(text, end), True
     return None
+
+
+def _after_abbreviation(text: str, end: int) -> int:
+    """Past the bracketed abbreviation of the cells when a body-weight or surface-area
+    basis follows it: "stem cells (UC-MSCs)/kg"."""
+    m = _PAREN.match(text, end)
+    return m.end() if m and _BASIS.match(text, m.end()) else end
 
 
 def find_doses(text: str, *, counts_are_cells: bool = False) -> list[Dose]:

@@ -180,6 +180,34 @@ FOUND = [
             ("5000000", None, "cells/kg", KG, "5 x 10^6 hMSCs/kg"),
         ],
     ),
+    # the cells' bracketed abbreviation before the basis (NCT00562497, NCT03186417), "kgBW"
+    # (NCT04501341), and "units of ... cells" (NCT03800810, NCT04457609)
+    (
+        "infusions of Prochymal® 2x10^6 human mesenchymal stem cells (hMSC)/kg IV during the first",
+        [("2000000", None, "cells/kg", KG, "2x10^6 human mesenchymal stem cells (hMSC)/kg")],
+    ),
+    (
+        "2 million human MSC (hMSC)/kg infusion versus",
+        [("2000000", None, "cells/kg", KG, "2 million human MSC (hMSC)/kg")],
+    ),
+    ("Dosage: 2 x 10^6 cells/kgBW, twice", [("2000000", None, "cells/kg", KG, "2 x 10^6 cells/kgBW")]),
+    (
+        "Intraarticular injection of 10x10^6 unit of umbilical cord mesenchymal stem cells in 2 ml conditioned medium",
+        [("10000000", None, "cells", None, "10x10^6 unit of umbilical cord mesenchymal stem cells")],
+    ),
+    (
+        "infusion of 1x10^6 unit of umbilical-cord derived mesenchymal stem cells (UC-MSCs)/kgBW in 100 cc",
+        [
+            (
+                "1000000",
+                None,
+                "cells/kg",
+                KG,
+                "1x10^6 unit of umbilical-cord derived mesenchymal stem cells (UC-MSCs)/kgBW",
+            )
+        ],
+    ),
+    ("2 x 10^6 MSCs (in 5 mL saline)", [("2000000", None, "cells", None, "2 x 10^6 MSCs")]),
     # grams that are doses, next to the words that mark gauges and tissue amounts
     ("methylprednisolone 1 g x 3 days", [("1", None, "g", None, "1 g")]),
     ("2 g of cefazolin before the needle is inserted", [("2", None, "g", None, "2 g")]),
