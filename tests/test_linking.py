@@ -191,6 +191,9 @@ def test_curated_only_types_the_seed_cell_therapies() -> None:
         ("umbilical cord/placenta-derived MSCs", {MSC}, {UC, PLACENTA}, None),
         ("mesenchymal stromal cells", {MSC}, set(), None),
         ("MSC's", {MSC}, set(), None),
+        # the apostrophe as NCT04432545 writes it: an acute accent on a space
+        ("Mesenchymal Stem Cells from Wharton \u0301s jelly", {MSC, "CL:0002568"}, {"UBERON:0003422"}, None),
+        ("Mesenchymal Stem Cells from Wharton\u00b4s jelly", {MSC, "CL:0002568"}, {"UBERON:0003422"}, None),
         ("hematopoietic stem cell transplantation", {"CL:0000037"}, set(), None),
     ],
 )
@@ -501,6 +504,10 @@ def test_keyword_links_in_the_graph_and_in_show(mini: Linker) -> None:
 
 def test_normalisation_rules() -> None:
     assert words("Crohn's Disease") == words("Crohn Disease") == words("crohns diseases")
+    # whatever stands for the apostrophe
+    for apostrophe in ("\u2019", "\u2018", "\u02bc", "\u00b4", " \u0301", "\u2032", "`"):
+        assert words(f"Crohn{apostrophe}s Disease") == ("crohn", "disease"), repr(apostrophe)
+    assert words("Behc\u0327et\u0301") == ("behcet",)  # a combining accent on a letter is an accent
     assert words("Type1 Diabetes") == words("Type I Diabetes") == words("type 1 diabetes")
     assert words("Leukaemia") == words("Leukemia")
     assert words("Oedema") == words("edema")

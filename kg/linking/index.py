@@ -33,7 +33,7 @@ from kg.vocab.skos import value as _value
 log = logging.getLogger(__name__)
 
 #: Bump when the index layout or the rules that build it change (invalidates caches).
-INDEX_VERSION = "2"
+INDEX_VERSION = "3"
 
 
 class Domain(IntFlag):

@@ -5,7 +5,9 @@ function, so a rule can only make two strings equal that differ in one of these 
 
 * case, accents and compatibility characters (NFKD, "，" is ",");
 * punctuation and hyphens ("Graft-versus-Host" = "Graft versus Host");
-* possessives and apostrophes ("Crohn's Disease" = "Crohn Disease");
+* possessives and apostrophes ("Crohn's Disease" = "Crohn Disease"), whichever
+  character stands for the apostrophe ("Crohn’s", "Crohnʼs", "Crohn´s", and an acute
+  accent on a space, "Wharton ́s", as some registry texts write it);
 * letters run into digits ("Type1" = "Type 1", "COVID19" = "COVID-19");
 * a hyphen after a combining form of four letters or more ending in -o joins the
   word ("Colo-rectal" = "Colorectal", "Gastro-intestinal" = "Gastrointestinal",
@@ -32,6 +34,10 @@ _PAREN = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 _PAREN_CONTENT = re.compile(r"\(([^()]*)\)")
 _POSSESSIVE = re.compile(r"(?<=[a-z0-9])['’`]s\b")
 _APOSTROPHE = re.compile(r"['’`]")
+# characters written for an apostrophe; NFKD would turn the spacing acute into a space
+# and drop the others, splitting "Wharton´s" into two words
+_APOSTROPHE_LIKE = re.compile(r"[\u2018\u2019\u02bc\u00b4\u2032]|\s\u0301")
+_SPACED_ACUTE = re.compile(r"\s\u0301")
 _COMBINING = re.compile(r"(?<![a-z])([a-z]{3,}o)-(?=[a-z]{3})")
 _LETTER_DIGIT = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -88,7 +94,7 @@ def _word(w: str) -> str:
 
 def words_uncached(text: str, drop_parentheses: bool = False) -> tuple[str, ...]:
     """The normalised words of ``text``; ``drop_parentheses`` removes ``(...)`` and ``[...]``."""
-    s = fold(text)
+    s = fold(_APOSTROPHE_LIKE.sub("'", text))
     if drop_parentheses:
         s = _PAREN.sub(" ", s)
     s = _COMBINING.sub(r"\1", s)
@@ -112,7 +118,8 @@ def located_words(text: str) -> list[tuple[str, int, int]]:
     character range of the piece of the original text it came from, so that a match
     over normalised words can be reported as the text wrote it."""
     out: list[tuple[str, int, int]] = []
-    for m in _CHUNK.finditer(text):
+    # an acute accent on a space is an apostrophe ("Wharton ́s"): one chunk, same length
+    for m in _CHUNK.finditer(_SPACED_ACUTE.sub("''", text)):
         for w in words(m.group(0)):
             out.append((w, m.start(), m.end()))
     return out
