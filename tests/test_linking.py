@@ -214,12 +214,43 @@ def test_cell_therapy_patterns(name: str, cell_types: set[str], tissues: set[str
         "Bone Marrow Mesenchymal Stem Cell Derived Extracellular Vesicles",
         "mesenchymal stem cell conditioned medium",
         "Calcipotriol ointment",
+        # negated, also when the negation stands before a hyphenated abbreviation
+        "Saline containing 1% Human serum albumin\uff08solution without UC-MSCs\uff09",  # NCT04288102
+        "kidney transplantation without MSC infusion",  # NCT00658073
+        "Culture medium without MSC.",  # NCT01429012
+        # an immunoglobulin against cells is no cell (Grafalon's other name, NCT01949129)
+        "Anti-human T-lymphocyte immunoglobulin",
     ],
 )
 def test_not_cell_therapies(name: str) -> None:
     t = trial(interventions=[Intervention(name, InterventionType.BIOLOGICAL)])
     Linker.curated_only().link(t)
     assert t.interventions[0].cell_therapy is None
+
+
+@pytest.mark.parametrize(
+    ("description", "origin"),
+    [
+        # the phrasing of corpus records (NCT02247973, NCT04444271, NCT02323789, NCT04340609,
+        # NCT02957552, NCT02407470, NCT04224207)
+        ("bone marrow derived mesenchymal stem cells from related donors.", CellOrigin.ALLOGENEIC),
+        ("allergic reactions to third party MSCs", CellOrigin.ALLOGENEIC),
+        ("expanded from bone marrow from healthy donors", CellOrigin.ALLOGENEIC),
+        ("The UC-MSCs from a donor will be cultured", CellOrigin.ALLOGENEIC),
+        ("Donor-specific, bone marrow derived mesenchymal stem (stromal) cells", CellOrigin.ALLOGENEIC),
+        ("and then patient's own AD-MSCs at a dose of 3000000 cells/kg/d", CellOrigin.AUTOLOGOUS),
+        ("isolated from Wharton's jelly that was collected allogenicly from a single donor", CellOrigin.ALLOGENEIC),
+        # a donor of something else is no cue (NCT02012153, NCT02414269)
+        ("autologous MSCs in addition to the living-donor kidney transplantation", CellOrigin.AUTOLOGOUS),
+        ("leukapheresis product will be obtained in the blood donor facility", None),
+        # either: not decided (NCT01864889)
+        ("anti-CD19-CAR retroviral vector-transduced autologous or donor-derived T cells", None),
+    ],
+)
+def test_cell_origin_cues(description: str, origin: CellOrigin | None) -> None:
+    iv = Intervention("Mesenchymal stem cells", InterventionType.BIOLOGICAL, description=description)
+    Linker.curated_only().link(trial(interventions=[iv]))
+    assert iv.cell_therapy is not None and iv.cell_therapy.origin == origin
 
 
 def test_cell_therapy_origin_conflict_and_arm_context() -> None:

@@ -28,6 +28,7 @@ MSC = "CL:0000134"
 NEGATIONS = frozenset({"non", "no", "not", "without"})
 
 _RAW_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
+_WORD_BEFORE = re.compile(r"([A-Za-z]+)[^A-Za-z0-9]*$")
 
 
 @dataclass(slots=True, frozen=True)
@@ -94,7 +95,12 @@ class CellMatcher:
                 hit = self.phrases.get(ordered_key(ws[i : i + n]))
                 if hit is None:
                     continue
-                if not (i > 0 and ws[i - 1] in NEGATIONS):  # "non-mesenchymal stem cells": none
+                # "non-mesenchymal stem cells", "without UC-MSCs": none (the negation may stand
+                # before the chunk the phrase ends, as "without" before "UC-" of "UC-MSCs")
+                j = i
+                while j > 0 and (located[j - 1][1] == located[j][1] or text[located[j - 1][2] : located[j][1]] == "-"):
+                    j -= 1
+                if not (i > 0 and ws[i - 1] in NEGATIONS) and not (j > 0 and ws[j - 1] in NEGATIONS):
                     kind, ident = hit
                     ev.add(kind, Found(ident, text[located[i][1] : located[i + n - 1][2]]))
                 i += n
@@ -106,6 +112,9 @@ class CellMatcher:
 
     def _abbreviations(self, text: str, ev: CellEvidence) -> None:
         for m in _RAW_WORD.finditer(text):
+            before = _WORD_BEFORE.search(text, 0, m.start())
+            if before is not None and before.group(1).lower() in NEGATIONS:
+                continue  # "solution without UC-MSCs"
             raw = m.group(0).strip("-'’")
             token = re.sub(r"(?:['’]s|s)$", "", raw)
             low = token.lower()
