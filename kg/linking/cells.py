@@ -112,19 +112,19 @@ class CellMatcher:
 
     def _abbreviations(self, text: str, ev: CellEvidence) -> None:
         for m in _RAW_WORD.finditer(text):
-            before = _WORD_BEFORE.search(text, 0, m.start())
-            if before is not None and before.group(1).lower() in NEGATIONS:
-                continue  # "solution without UC-MSCs"
             raw = m.group(0).strip("-'’")
             token = re.sub(r"(?:['’]s|s)$", "", raw)
             low = token.lower()
+            if low not in self.abbreviations and not low.endswith("msc"):
+                continue
+            before = _WORD_BEFORE.search(text, max(0, m.start() - 40), m.start())
+            if before is not None and before.group(1).lower() in NEGATIONS:
+                continue  # "solution without UC-MSCs"
             if low in self.abbreviations:
                 cl, tissues = self.abbreviations[low]
                 ev.add("cell_types", Found(cl, raw))
                 for t in tissues:
                     ev.add("tissues", Found(t, raw))
-                continue
-            if not low.endswith("msc"):
                 continue
             segments = [s for s in low[:-3].split("-") if s]
             if segments and segments[0] in NEGATIONS:
