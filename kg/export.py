@@ -23,6 +23,7 @@ import pyoxigraph as ox
 
 from kg import terms as T
 from kg.errors import TrialKGError
+from kg.nquads_cache import NQuadsCache, cached_rows
 from kg.store import TrialStore
 
 
@@ -96,8 +97,14 @@ def export(
     nct_ids: list[str] | None = None,
     vocab: bool = False,
     workers: int = 1,
+    use_cache: bool = True,
 ) -> int:
     """Write the selected graphs to ``out``; returns the number of statements written.
+
+    N-Quads from an on-disk store with an N-Quads cache (:mod:`kg.nquads_cache`) are
+    copied from the cache, graph by graph, wherever the cached graph is the one in the
+    store, and read from the store elsewhere, in this process (``use_cache=False``
+    reads only the store).
 
     With ``workers`` > 1, an on-disk store and at least :data:`PARALLEL_MIN_GRAPHS`
     graphs, the graphs are split into consecutive runs: this process writes the first
@@ -108,6 +115,15 @@ def export(
     hold the same statements, each part starting a new subject block.
     """
     graphs = graphs_to_export(store, nct_ids, vocab=vocab)
+    cache = _cache(store, fmt, use_cache)
+    if cache is not None:
+        try:
+            if isinstance(out, Path):
+                with _atomic(out) as target, open(target, "wb") as fh:
+                    return _write_cached(store, cache, graphs, fh)
+            return _write_cached(store, cache, graphs, out)
+        finally:
+            cache.close()
     runs = 1
     if workers > 1 and store.path is not None and len(graphs) >= PARALLEL_MIN_GRAPHS:
         runs = workers
@@ -132,6 +148,32 @@ def _write(store: TrialStore, graphs: list[str], target: BinaryIO | str, fmt: Ex
             yield q if fmt.has_graphs else ox.Triple(q.subject, q.predicate, q.object)
 
     ox.serialize(counted(), target, fmt.rdf_format, prefixes=_prefixes(fmt))  # type: ignore[arg-type]
+    return count
+
+
+def _cache(store: TrialStore, fmt: ExportFormat, use_cache: bool) -> NQuadsCache | None:
+    if fmt is not ExportFormat.nquads or not use_cache or store.path is None:
+        return None
+    return NQuadsCache.for_reading(store.path)
+
+
+def _graph_nquads(store: TrialStore, graph: str) -> tuple[bytes, int]:
+    quads = list(store.graph_quads(graph))
+    data = ox.serialize(quads, None, ox.RdfFormat.N_QUADS)
+    assert data is not None  # no output given: serialize returns the bytes
+    return data, len(quads)
+
+
+def _write_cached(store: TrialStore, cache: NQuadsCache, graphs: list[str], out: BinaryIO) -> int:
+    count = 0
+    for g, row in cached_rows(cache, store.store, graphs):
+        if row is not None:
+            out.write(cache.unpack(row))
+            count += row.quads
+        else:
+            data, n = _graph_nquads(store, g)
+            out.write(data)
+            count += n
     return count
 
 
@@ -196,29 +238,45 @@ def export_chunks(
     chunk_quads: int,
     nct_ids: list[str] | None = None,
     vocab: bool = False,
+    use_cache: bool = True,
 ) -> list[tuple[Path, int]]:
     """Write N-Quads files of about ``chunk_quads`` quads each (a trial graph is never
-    split across files) into ``directory``: the input of native bulk loaders."""
+    split across files) into ``directory``: the input of native bulk loaders. Graphs
+    come from the N-Quads cache where it holds them, as in :func:`export`."""
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ExportError(f"cannot create {directory}: {exc.strerror or exc}") from exc
     graphs = graphs_to_export(store, nct_ids, vocab=vocab)
     written: list[tuple[Path, int]] = []
-    part: list[ox.Quad] = []
+    part: list[bytes] = []
+    in_part = 0
 
     def spill() -> None:
+        nonlocal in_part
         if not part:
             return
         path = directory / f"trialkg-{len(written) + 1:05d}.nq"
-        with _atomic(path) as target:
-            ox.serialize(part, target, ox.RdfFormat.N_QUADS)
-        written.append((path, len(part)))
+        with _atomic(path) as target, open(target, "wb") as fh:
+            fh.writelines(part)
+        written.append((path, in_part))
         part.clear()
+        in_part = 0
 
-    for g in graphs:
-        part.extend(store.graph_quads(g))
-        if len(part) >= chunk_quads:
-            spill()
-    spill()
+    cache = _cache(store, ExportFormat.nquads, use_cache)
+    rows = cached_rows(cache, store.store, graphs) if cache is not None else ((g, None) for g in graphs)
+    try:
+        for g, row in rows:
+            if row is not None and cache is not None:
+                data, n = cache.unpack(row), row.quads
+            else:
+                data, n = _graph_nquads(store, g)
+            part.append(data)
+            in_part += n
+            if in_part >= chunk_quads:
+                spill()
+        spill()
+    finally:
+        if cache is not None:
+            cache.close()
     return written

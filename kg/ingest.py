@@ -29,6 +29,7 @@ from kg.errors import ParseError, UnknownFormat
 from kg.linking import Linker
 from kg.mapping import MappingOptions, graph_for, trial_quads
 from kg.model import Trial
+from kg.nquads_cache import NQuadsCache, Packer, Row, stamp
 from kg.reader import SourceFile, iter_files, module_for
 from kg.sources._common import internal_error
 from kg.store import TrialStore
@@ -102,6 +103,7 @@ class MappedTrial:
     body: bytes  # N-Quads of the graph without its checksum marker
     marker: bytes  # N-Quads of the checksum marker quad
     quads: int
+    packed: bytes | None  # the whole graph's N-Quads compressed for the cache (kg.nquads_cache)
 
 
 @dataclass(slots=True)
@@ -109,10 +111,12 @@ class _Job:
     linker: TrialLinker | None
     options: MappingOptions
     strict: bool
+    pack: bool  # compress each graph for the N-Quads cache
 
 
 _INLINE_FILES = 16  # files mapped in the main process before workers start
 _JOB: _Job | None = None  # set in each worker (inherited by fork, or by the initializer)
+_PACKER: Packer | None = None  # made on first use in each process
 
 
 def _init_worker(job: _Job) -> None:
@@ -151,6 +155,12 @@ def _map_trial(trial: Trial, job: _Job) -> MappedTrial:
     body_nquads = ox.serialize(body, format=ox.RdfFormat.N_QUADS)
     marker_nquads = ox.serialize(markers, format=ox.RdfFormat.N_QUADS)
     assert body_nquads is not None and marker_nquads is not None  # no output given: serialize returns the bytes
+    packed = None
+    if job.pack:
+        global _PACKER  # noqa: PLW0603 - per-process compressor
+        if _PACKER is None:
+            _PACKER = Packer()
+        packed = _PACKER.pack(body_nquads + marker_nquads)
     return MappedTrial(
         trial=trial,
         graph=graph_for(trial).value,
@@ -158,6 +168,7 @@ def _map_trial(trial: Trial, job: _Job) -> MappedTrial:
         body=body_nquads,
         marker=marker_nquads,
         quads=len(quads),
+        packed=packed,
     )
 
 
@@ -216,29 +227,36 @@ def ingest(
     workers: int = 1,
     batch_bytes: int = 32 * 1024 * 1024,
     on_trial: Callable[[str], None] | None = None,
+    nquads_cache: bool = True,
 ) -> IngestReport:
+    """Ingest ``paths`` into ``store`` (see the module doc). ``nquads_cache``: for an
+    on-disk store, also keep each graph written in the N-Quads cache
+    (:mod:`kg.nquads_cache`), which N-Quads exports copy from."""
     opts = options or MappingOptions(ingest_time=ingest_time())
     report = IngestReport()
+    cache = NQuadsCache.for_writing(store.path) if nquads_cache and store.path is not None else None
     body: list[bytes] = []
     markers: list[bytes] = []
+    rows: list[Row] = []
     pending_graphs: set[str] = set()
     pending_size = 0
     pending_quads = 0
-    loader = _Loader(store)
+    loader = _Loader(store, cache)
 
     def flush(*, wait: bool = False) -> None:
         nonlocal pending_size, pending_quads
         if body:
-            loader.submit(b"".join(body), b"".join(markers), set(pending_graphs))
+            loader.submit(b"".join(body), b"".join(markers), set(pending_graphs), list(rows))
             report.quads_written += pending_quads
         body.clear()
         markers.clear()
+        rows.clear()
         pending_graphs.clear()
         pending_size = pending_quads = 0
         if wait:
             loader.wait()
 
-    job = _Job(linker, opts, strict_parse)
+    job = _Job(linker, opts, strict_parse, pack=cache is not None)
     try:
         for item in _mapped(iter_files(paths), job, workers):
             if isinstance(item, ParseError):
@@ -264,23 +282,34 @@ def ingest(
                     continue
             report.per_format[trial.source.format.value] += 1
             report.notes += len(trial.source.notes)
+            row = None
+            if cache is not None and item.packed is not None:
+                row = Row(
+                    item.graph, stamp(item.checksum, opts.tool_version, opts.ingest_time), item.quads, item.packed
+                )
             if old_checksum is None:
                 body.append(item.body)
                 markers.append(item.marker)
                 pending_graphs.add(item.graph)
                 pending_size += len(item.body)
                 pending_quads += item.quads
+                if row is not None:
+                    rows.append(row)
                 report.trials_added += 1
                 if pending_size >= batch_bytes:
                     flush()
             else:
                 flush(wait=True)
                 store.replace_graph_nquads(graph, item.body + item.marker)
+                if cache is not None and row is not None:
+                    cache.put([row])  # after the store: a crash between leaves a stale row, never used
                 report.quads_written += item.quads
                 report.trials_replaced += 1
         flush(wait=True)
     finally:
         loader.close()
+        if cache is not None:
+            cache.close()
     store.flush()
     return report
 
@@ -293,16 +322,22 @@ class _Loader:
     checksum markers are written after its graphs, as before: a load cut short leaves
     graphs without markers, which the next ingest replaces."""
 
-    def __init__(self, store: TrialStore) -> None:
+    def __init__(self, store: TrialStore, cache: NQuadsCache | None) -> None:
         self.store = store
+        self.cache = cache
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="trialkg-load")
         self.future: Future[None] | None = None
         self.graphs: set[str] = set()  # the graphs of the batch in flight
 
-    def submit(self, body: bytes, markers: bytes, graphs: set[str]) -> None:
+    def submit(self, body: bytes, markers: bytes, graphs: set[str], rows: list[Row]) -> None:
         self.wait()
         self.graphs = graphs
-        self.future = self.pool.submit(self.store.add_new_graphs_nquads, body, markers)
+        self.future = self.pool.submit(self._load, body, markers, rows)
+
+    def _load(self, body: bytes, markers: bytes, rows: list[Row]) -> None:
+        self.store.add_new_graphs_nquads(body, markers)
+        if self.cache is not None and rows:
+            self.cache.put(rows)  # after the store: a crash between leaves rows missing, never wrong
 
     def wait(self) -> None:
         future, self.future = self.future, None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from kg.enums import (
     AgencyClass,
@@ -70,23 +71,36 @@ class Age:
 
     @property
     def iso_duration(self) -> str:
-        """The age as an ``xsd:duration`` lexical form (P18Y, P6M, P2W→P14D, PT12H)."""
-        v = int(self.value) if float(self.value).is_integer() else self.value
+        """The age as an ``xsd:duration`` in its canonical form, the one an RDF store
+        that reads the value writes back (P18Y, P6M, P1Y6M for 18 months, P2W→P14D,
+        PT12H, P2D for 48 hours, PT0S for zero), so the literal is the same whether it
+        is read from the store or from what ingest wrote."""
+        value = Decimal(str(self.value))
         match self.unit:
-            case AgeUnit.YEARS:
-                return f"P{v}Y"
-            case AgeUnit.MONTHS:
-                return f"P{v}M"
-            case AgeUnit.WEEKS:
-                days = self.value * 7
-                return f"P{int(days) if float(days).is_integer() else days}D"
-            case AgeUnit.DAYS:
-                return f"P{v}D"
-            case AgeUnit.HOURS:
-                return f"PT{v}H"
-            case AgeUnit.MINUTES:
-                return f"PT{v}M"
+            case AgeUnit.YEARS | AgeUnit.MONTHS:
+                months = value * 12 if self.unit is AgeUnit.YEARS else value
+                if months != months.to_integral_value():
+                    return f"P{_plain_decimal(value)}{'Y' if self.unit is AgeUnit.YEARS else 'M'}"  # no exact form
+                years, left = divmod(int(months), 12)
+                out = (f"{years}Y" if years else "") + (f"{left}M" if left else "")
+                return f"P{out}" if out else "PT0S"
+            case AgeUnit.WEEKS | AgeUnit.DAYS | AgeUnit.HOURS | AgeUnit.MINUTES:
+                seconds = (
+                    value
+                    * {AgeUnit.WEEKS: 604800, AgeUnit.DAYS: 86400, AgeUnit.HOURS: 3600, AgeUnit.MINUTES: 60}[self.unit]
+                )
+                days, rest = divmod(seconds, 86400)
+                hours, rest = divmod(rest, 3600)
+                minutes, secs = divmod(rest, 60)
+                time = "".join(f"{_plain_decimal(n)}{u}" for n, u in ((hours, "H"), (minutes, "M"), (secs, "S")) if n)
+                out = (f"{_plain_decimal(days)}D" if days else "") + (f"T{time}" if time else "")
+                return f"P{out}" if out else "PT0S"
         raise ValueError(self.unit)  # pragma: no cover - exhaustive match
+
+
+def _plain_decimal(d: Decimal) -> str:
+    """``d`` without exponent or trailing zeros: 2, 1.5."""
+    return format(d.normalize(), "f")
 
 
 @dataclass(slots=True)

@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 import kg.export
+import kg.nquads_cache
 from kg import __version__
 from kg.cli import app
 from kg.ingest import ingest
@@ -152,19 +153,28 @@ def test_export_to_an_unwritable_place_is_a_clean_error(store: Path, tmp_path: P
     assert not missing.parent.exists()
 
 
+@pytest.mark.parametrize("cache", [False, True], ids=["from the store", "from the N-Quads cache"])
 def test_failed_export_keeps_the_previous_file_and_leaves_no_part(
-    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache: bool
 ) -> None:
     out = tmp_path / "out.nq"
     out.write_text("the previous export\n")
-    real = kg.export.ox.serialize
+    if cache:
 
-    def interrupted(quads, target, *args, **kwargs):  # type: ignore[no-untyped-def]
-        real(list(quads)[:3], target, *args, **kwargs)  # part of the output reaches the disk
-        raise OSError(28, "No space left on device")
+        def full_disk(self, row):  # type: ignore[no-untyped-def]
+            raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(kg.export.ox, "serialize", interrupted)
-    result = runner.invoke(app, ["export", "-f", "nquads", "-o", str(out), "--store", str(store)])
+        monkeypatch.setattr(kg.nquads_cache.NQuadsCache, "unpack", full_disk)
+    else:
+        real = kg.export.ox.serialize
+
+        def interrupted(quads, target, *args, **kwargs):  # type: ignore[no-untyped-def]
+            real(list(quads)[:3], target, *args, **kwargs)  # part of the output reaches the disk
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(kg.export.ox, "serialize", interrupted)
+    args = ["export", "-f", "nquads", "-o", str(out), "--store", str(store)] + ([] if cache else ["--no-cache"])
+    result = runner.invoke(app, args)
     assert result.exit_code == 2
     assert f"error: cannot write {out}: No space left on device" in result.stderr
     assert out.read_text() == "the previous export\n"

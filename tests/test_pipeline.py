@@ -14,10 +14,10 @@ import pyoxigraph as ox
 import pytest
 
 from kg import terms as T
-from kg.enums import SourceFormat
+from kg.enums import AgeUnit, SourceFormat
 from kg.ingest import ingest
 from kg.mapping import MappingOptions, graph_for, trial_quads
-from kg.model import Arm, Condition, Source, Trial
+from kg.model import Age, Arm, Condition, Source, Trial
 from kg.sources import ctgov_v2_json
 from kg.store import TrialStore
 from tests.conftest import FIXTURES
@@ -72,6 +72,35 @@ def test_typed_literals_from_the_record() -> None:
     assert by_pred[T.enrollmentType] == T.tkg("EnrollmentType_ESTIMATED")
     # the padded registry MeSH ID D000008180 is D008180
     assert ox.Quad(t, T.conditionMesh, T.mesh_iri("D008180"), graph_for(trial)) in quads
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "canonical"),
+    [
+        # by hand, from the XSD 1.1 canonical duration: months over 12 carry into years,
+        # hours over 24 into days, and zero is PT0S
+        (18, "Years", "P18Y"),
+        (6, "Months", "P6M"),
+        (18, "Months", "P1Y6M"),
+        (24, "Months", "P2Y"),
+        (1.5, "Years", "P1Y6M"),
+        (2, "Weeks", "P14D"),
+        (12, "Hours", "PT12H"),
+        (48, "Hours", "P2D"),
+        (36, "Hours", "P1DT12H"),
+        (90, "Minutes", "PT1H30M"),
+        (0, "Years", "PT0S"),
+        (0, "Days", "PT0S"),
+    ],
+)
+def test_ages_are_canonical_durations_that_read_back_unchanged(value: float, unit: str, canonical: str) -> None:
+    """What ingest writes (and the N-Quads cache keeps) is what the store gives back."""
+    age = Age(value, AgeUnit(unit))
+    assert age.iso_duration == canonical
+    store = ox.Store()
+    node = ox.NamedNode("urn:x-test:age")
+    store.add(ox.Quad(node, node, ox.Literal(canonical, datatype=T.XSD_DURATION)))
+    assert next(iter(store)).object == ox.Literal(canonical, datatype=T.XSD_DURATION)
 
 
 def test_repeated_names_never_share_a_node() -> None:

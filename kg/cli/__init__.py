@@ -151,9 +151,18 @@ def export(
             "--workers", "-j", help="Processes reading the store for large exports (default: one per core, up to 4)."
         ),
     ] = None,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache",
+            help="N-Quads: read every graph from the store, not from the N-Quads cache that ingest keeps.",
+        ),
+    ] = False,
     store: StoreOption = None,
 ) -> None:
-    """Export the graph (streaming; Turtle and TriG with prefixes)."""
+    """Export the graph (streaming; Turtle and TriG with prefixes). N-Quads are copied from
+    the N-Quads cache that ingest keeps beside the store, for every graph it holds as the
+    store does; the rest is read from the store."""
     from kg.export import ExportFormat, export_chunks
     from kg.export import export as run
     from kg.ingest import default_workers
@@ -167,15 +176,17 @@ def export(
         if chunk_quads is not None:
             if f is not ExportFormat.nquads or output is None:
                 raise fail("--chunk-quads needs --format nquads and --output DIRECTORY")
-            files = export_chunks(ts, output, chunk_quads=chunk_quads, nct_ids=trial, vocab=vocab)
+            files = export_chunks(
+                ts, output, chunk_quads=chunk_quads, nct_ids=trial, vocab=vocab, use_cache=not no_cache
+            )
             typer.echo(f"{sum(n for _, n in files)} quads in {len(files)} file(s) under {output}", err=True)
             return
         n_workers = workers if workers is not None else default_workers()
         if output is None:
-            n = run(ts, sys.stdout.buffer, f, nct_ids=trial, vocab=vocab, workers=n_workers)
+            n = run(ts, sys.stdout.buffer, f, nct_ids=trial, vocab=vocab, workers=n_workers, use_cache=not no_cache)
             sys.stdout.buffer.flush()
         else:
-            n = run(ts, output, f, nct_ids=trial, vocab=vocab, workers=n_workers)
+            n = run(ts, output, f, nct_ids=trial, vocab=vocab, workers=n_workers, use_cache=not no_cache)
             typer.echo(f"{n} statements written to {output}", err=True)
     except TrialKGError as exc:
         raise fail(str(exc)) from None
