@@ -171,10 +171,23 @@ def _write_cached(store: TrialStore, cache: NQuadsCache, graphs: list[str], out:
             out.write(cache.unpack(row))
             count += row.quads
         else:
-            data, n = _graph_nquads(store, g)
-            out.write(data)
-            count += n
+            count += _stream_graph(store, g, out)
     return count
+
+
+def _stream_graph(store: TrialStore, graph: str, out: BinaryIO) -> int:
+    """One graph read from the store straight into ``out`` (a vocabulary graph can hold
+    a million quads: they are never all in memory)."""
+    n = 0
+
+    def counted() -> Iterator[ox.Quad]:
+        nonlocal n
+        for q in store.graph_quads(graph):
+            n += 1
+            yield q
+
+    ox.serialize(counted(), out, ox.RdfFormat.N_QUADS)
+    return n
 
 
 def _prefixes(fmt: ExportFormat) -> dict[str, str] | None:

@@ -8,16 +8,19 @@ from __future__ import annotations
 import io
 import sqlite3
 from pathlib import Path
+from typing import BinaryIO
 
 import pyoxigraph as ox
 import pytest
 
 import kg.export
 import kg.nquads_cache
+from kg import terms as T
 from kg.export import ExportFormat, export, export_chunks
 from kg.ingest import ingest
 from kg.nquads_cache import FILE_NAME, NQuadsCache, Packer, Row
 from kg.store import TrialStore
+from kg.vocab import import_paths
 from tests.conftest import FIXTURES
 
 
@@ -114,13 +117,18 @@ def _lines(path: Path) -> list[bytes]:
 def store_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The graphs an export reads from the store rather than from the cache."""
     read: list[str] = []
-    real = kg.export._graph_nquads
+    real_bytes, real_stream = kg.export._graph_nquads, kg.export._stream_graph
 
-    def counted(store: TrialStore, graph: str) -> tuple[bytes, int]:
+    def as_bytes(store: TrialStore, graph: str) -> tuple[bytes, int]:
         read.append(graph)
-        return real(store, graph)
+        return real_bytes(store, graph)
 
-    monkeypatch.setattr(kg.export, "_graph_nquads", counted)
+    def streamed(store: TrialStore, graph: str, out: BinaryIO) -> int:
+        read.append(graph)
+        return real_stream(store, graph, out)
+
+    monkeypatch.setattr(kg.export, "_graph_nquads", as_bytes)
+    monkeypatch.setattr(kg.export, "_stream_graph", streamed)
     return read
 
 
@@ -211,3 +219,20 @@ def test_a_cache_that_cannot_be_written_costs_only_speed(
     n = _export(path, tmp_path / "out.nq", ExportFormat.nquads, workers=1, use_cache=True)
     assert n == len(ox.Store.read_only(str(path)))
     assert len(store_reads) == report.trials_added
+
+
+def test_vocabulary_graphs_are_read_from_the_store(tmp_path: Path, store_reads: list[str]) -> None:
+    path = tmp_path / "store"
+    ts = TrialStore(path)
+    import_paths(ts.store, [FIXTURES / "vocab" / "desc2024_mini.xml", FIXTURES / "vocab" / "cl_mini.obo"])
+    ingest(ts, [FIXTURES / "records"], workers=1)
+    del ts
+    vocab_graphs = [g for g in TrialStore(path, read_only=True).named_graphs() if g.startswith(T.VOCAB_GRAPH_PREFIX)]
+    assert len(vocab_graphs) >= 2  # the two imported, and the curated vocabulary that comes with them
+    with_cache = tmp_path / "cache.nq"
+    export(TrialStore(path, read_only=True), with_cache, ExportFormat.nquads, vocab=True)
+    assert store_reads == vocab_graphs  # the trial graphs came from the cache
+    without = tmp_path / "store.nq"
+    export(TrialStore(path, read_only=True), without, ExportFormat.nquads, vocab=True, use_cache=False)
+    assert _lines(with_cache) == _lines(without)
+    assert len(_lines(with_cache)) == len(ox.Store.read_only(str(path)))
