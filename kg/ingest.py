@@ -29,7 +29,7 @@ from kg.errors import ParseError, UnknownFormat
 from kg.linking import Linker
 from kg.mapping import MappingOptions, graph_for, trial_quads
 from kg.model import Trial
-from kg.nquads_cache import NQuadsCache, Packer, Row, stamp
+from kg.nquads_cache import NQuadsCache, Packer, Row, Unpacker, stamp
 from kg.reader import SourceFile, iter_files, module_for
 from kg.sources._common import internal_error
 from kg.store import TrialStore
@@ -100,10 +100,12 @@ class MappedTrial:
     trial: Trial
     graph: str
     checksum: str  # the tkg:checksum literal's value
-    body: bytes  # N-Quads of the graph without its checksum marker
+    body: bytes | None  # N-Quads of the graph without its checksum marker (None when packed)
     marker: bytes  # N-Quads of the checksum marker quad
     quads: int
-    packed: bytes | None  # the whole graph's N-Quads compressed for the cache (kg.nquads_cache)
+    # for the N-Quads cache: marker and body compressed (kg.nquads_cache), sent instead of
+    # the body, so a file's results cross from the worker at a tenth of the size
+    packed: bytes | None
 
 
 @dataclass(slots=True)
@@ -155,17 +157,18 @@ def _map_trial(trial: Trial, job: _Job) -> MappedTrial:
     body_nquads = ox.serialize(body, format=ox.RdfFormat.N_QUADS)
     marker_nquads = ox.serialize(markers, format=ox.RdfFormat.N_QUADS)
     assert body_nquads is not None and marker_nquads is not None  # no output given: serialize returns the bytes
+    raw_body: bytes | None = body_nquads
     packed = None
     if job.pack:
         global _PACKER  # noqa: PLW0603 - per-process compressor
         if _PACKER is None:
             _PACKER = Packer()
-        packed = _PACKER.pack(body_nquads + marker_nquads)
+        packed, raw_body = _PACKER.pack(marker_nquads + body_nquads), None
     return MappedTrial(
         trial=trial,
         graph=graph_for(trial).value,
         checksum=cast(ox.Literal, markers[0].object).value,
-        body=body_nquads,
+        body=raw_body,
         marker=marker_nquads,
         quads=len(quads),
         packed=packed,
@@ -238,6 +241,14 @@ def ingest(
     body: list[bytes] = []
     markers: list[bytes] = []
     rows: list[Row] = []
+    unpacker = Unpacker()
+
+    def body_of(item: MappedTrial) -> bytes:
+        if item.body is not None:
+            return item.body
+        assert item.packed is not None  # a mapped trial has one or the other
+        return unpacker.unpack(item.packed)[len(item.marker) :]
+
     pending_graphs: set[str] = set()
     pending_size = 0
     pending_quads = 0
@@ -276,7 +287,7 @@ def ingest(
                 continue
             if gate is not None:
                 loader.wait()  # the gate may write copies kept apart: one writer at a time
-                quads = list(ox.parse(item.body + item.marker, format=ox.RdfFormat.N_QUADS))
+                quads = list(ox.parse(body_of(item) + item.marker, format=ox.RdfFormat.N_QUADS))
                 if (reason := gate(trial, graph, quads)) is not None:
                     report.kept_apart.append((trial.nct_id, trial.source.file, reason))
                     continue
@@ -288,10 +299,11 @@ def ingest(
                     item.graph, stamp(item.checksum, opts.tool_version, opts.ingest_time), item.quads, item.packed
                 )
             if old_checksum is None:
-                body.append(item.body)
+                item_body = body_of(item)
+                body.append(item_body)
                 markers.append(item.marker)
                 pending_graphs.add(item.graph)
-                pending_size += len(item.body)
+                pending_size += len(item_body)
                 pending_quads += item.quads
                 if row is not None:
                     rows.append(row)
@@ -300,7 +312,7 @@ def ingest(
                     flush()
             else:
                 flush(wait=True)
-                store.replace_graph_nquads(graph, item.body + item.marker)
+                store.replace_graph_nquads(graph, body_of(item) + item.marker)
                 if cache is not None and row is not None:
                     cache.put([row])  # after the store: a crash between leaves a stale row, never used
                 report.quads_written += item.quads
@@ -328,22 +340,24 @@ class _Loader:
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="trialkg-load")
         self.future: Future[None] | None = None
         self.graphs: set[str] = set()  # the graphs of the batch in flight
+        self.rows: list[Row] = []  # their N-Quads cache rows
 
     def submit(self, body: bytes, markers: bytes, graphs: set[str], rows: list[Row]) -> None:
         self.wait()
         self.graphs = graphs
-        self.future = self.pool.submit(self._load, body, markers, rows)
-
-    def _load(self, body: bytes, markers: bytes, rows: list[Row]) -> None:
-        self.store.add_new_graphs_nquads(body, markers)
-        if self.cache is not None and rows:
-            self.cache.put(rows)  # after the store: a crash between leaves rows missing, never wrong
+        self.rows = rows
+        self.future = self.pool.submit(self.store.add_new_graphs_nquads, body, markers)
 
     def wait(self) -> None:
+        """Wait for the batch in flight; once it is stored, write its N-Quads cache rows
+        (in the calling thread, which also writes the rows of replaced graphs)."""
         future, self.future = self.future, None
+        rows, self.rows = self.rows, []
         self.graphs = set()
         if future is not None:
             future.result()
+            if self.cache is not None and rows:
+                self.cache.put(rows)  # after the store: a crash between leaves rows missing, never wrong
 
     def close(self) -> None:
         try:

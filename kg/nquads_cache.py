@@ -72,6 +72,14 @@ class Packer:
         return self._c.compress(nquads)
 
 
+class Unpacker:
+    def __init__(self) -> None:
+        self._d = zstandard.ZstdDecompressor()
+
+    def unpack(self, data: bytes) -> bytes:
+        return self._d.decompress(data)
+
+
 class NQuadsCache:
     """The cache file of one store directory."""
 
