@@ -7,6 +7,7 @@ merge the trial graphs; quad formats keep one named graph per trial and source.
 
 from __future__ import annotations
 
+import io
 import multiprocessing
 import os
 import shutil
@@ -158,10 +159,10 @@ def _cache(store: TrialStore, fmt: ExportFormat, use_cache: bool) -> NQuadsCache
 
 
 def _graph_nquads(store: TrialStore, graph: str) -> tuple[bytes, int]:
-    quads = list(store.graph_quads(graph))
-    data = ox.serialize(quads, None, ox.RdfFormat.N_QUADS)
-    assert data is not None  # no output given: serialize returns the bytes
-    return data, len(quads)
+    """One graph read from the store, as N-Quads bytes and its number of quads."""
+    buf = io.BytesIO()
+    n = _stream_graph(store, graph, buf)
+    return buf.getvalue(), n
 
 
 def _write_cached(store: TrialStore, cache: NQuadsCache, graphs: list[str], out: BinaryIO) -> int:
@@ -178,16 +179,7 @@ def _write_cached(store: TrialStore, cache: NQuadsCache, graphs: list[str], out:
 def _stream_graph(store: TrialStore, graph: str, out: BinaryIO) -> int:
     """One graph read from the store straight into ``out`` (a vocabulary graph can hold
     a million quads: they are never all in memory)."""
-    n = 0
-
-    def counted() -> Iterator[ox.Quad]:
-        nonlocal n
-        for q in store.graph_quads(graph):
-            n += 1
-            yield q
-
-    ox.serialize(counted(), out, ox.RdfFormat.N_QUADS)
-    return n
+    return _write(store, [graph], out, ExportFormat.nquads)
 
 
 def _prefixes(fmt: ExportFormat) -> dict[str, str] | None:

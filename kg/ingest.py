@@ -285,21 +285,22 @@ def ingest(
                 report.trials_unchanged += 1
                 report.per_format[trial.source.format.value] += 1
                 continue
+            item_body = body_of(item)  # unpacked once, for whichever write follows
             if gate is not None:
                 loader.wait()  # the gate may write copies kept apart: one writer at a time
-                quads = list(ox.parse(body_of(item) + item.marker, format=ox.RdfFormat.N_QUADS))
+                quads = list(ox.parse(item_body + item.marker, format=ox.RdfFormat.N_QUADS))
                 if (reason := gate(trial, graph, quads)) is not None:
                     report.kept_apart.append((trial.nct_id, trial.source.file, reason))
                     continue
             report.per_format[trial.source.format.value] += 1
             report.notes += len(trial.source.notes)
-            row = None
-            if cache is not None and item.packed is not None:
-                row = Row(
-                    item.graph, stamp(item.checksum, opts.tool_version, opts.ingest_time), item.quads, item.packed
-                )
+            # a packed graph is one mapped for the cache (job.pack)
+            row = (
+                Row(item.graph, stamp(item.checksum, opts.tool_version, opts.ingest_time), item.quads, item.packed)
+                if item.packed is not None
+                else None
+            )
             if old_checksum is None:
-                item_body = body_of(item)
                 body.append(item_body)
                 markers.append(item.marker)
                 pending_graphs.add(item.graph)
@@ -312,7 +313,7 @@ def ingest(
                     flush()
             else:
                 flush(wait=True)
-                store.replace_graph_nquads(graph, body_of(item) + item.marker)
+                store.replace_graph_nquads(graph, item_body + item.marker)
                 if cache is not None and row is not None:
                     cache.put([row])  # after the store: a crash between leaves a stale row, never used
                 report.quads_written += item.quads

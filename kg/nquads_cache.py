@@ -86,7 +86,7 @@ class NQuadsCache:
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self._conn = conn
         self.path = path
-        self._d = zstandard.ZstdDecompressor()
+        self._unpacker = Unpacker()
         self._failed = False
 
     @classmethod
@@ -144,7 +144,7 @@ class NQuadsCache:
         return None if got is None else Row(graph, got[0], got[1], got[2])
 
     def unpack(self, row: Row) -> bytes:
-        return self._d.decompress(row.data)
+        return self._unpacker.unpack(row.data)
 
     def __len__(self) -> int:
         return int(self._conn.execute("SELECT COUNT(*) FROM graphs").fetchone()[0])

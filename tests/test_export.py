@@ -117,17 +117,12 @@ def _lines(path: Path) -> list[bytes]:
 def store_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The graphs an export reads from the store rather than from the cache."""
     read: list[str] = []
-    real_bytes, real_stream = kg.export._graph_nquads, kg.export._stream_graph
-
-    def as_bytes(store: TrialStore, graph: str) -> tuple[bytes, int]:
-        read.append(graph)
-        return real_bytes(store, graph)
+    real = kg.export._stream_graph  # every read of one graph from the store goes through it
 
     def streamed(store: TrialStore, graph: str, out: BinaryIO) -> int:
         read.append(graph)
-        return real_stream(store, graph, out)
+        return real(store, graph, out)
 
-    monkeypatch.setattr(kg.export, "_graph_nquads", as_bytes)
     monkeypatch.setattr(kg.export, "_stream_graph", streamed)
     return read
 

@@ -36,8 +36,8 @@ _POSSESSIVE = re.compile(r"(?<=[a-z0-9])['’`]s\b")
 _APOSTROPHE = re.compile(r"['’`]")
 # characters written for an apostrophe; NFKD would turn the spacing acute into a space
 # and drop the others, splitting "Wharton´s" into two words
-_APOSTROPHE_LIKE = re.compile(r"[\u2018\u2019\u02bc\u00b4\u2032]|\s\u0301")
 _SPACED_ACUTE = re.compile(r"\s\u0301")
+_APOSTROPHE_LIKE = re.compile(r"[\u2018\u2019\u02bc\u00b4\u2032]|" + _SPACED_ACUTE.pattern)
 _COMBINING = re.compile(r"(?<![a-z])([a-z]{3,}o)-(?=[a-z]{3})")
 _LETTER_DIGIT = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
 _WORD = re.compile(r"[a-z0-9]+")
