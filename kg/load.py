@@ -17,9 +17,15 @@ graph twice leaves one copy:
     writes each POST with its bulk loader (``?no_transaction``) instead of one
     transaction per request: several times faster, not atomic (see Resuming).
 
+Reading. A trial graph is taken from the N-Quads cache that ingest keeps beside an
+on-disk store (:mod:`kg.nquads_cache`) wherever the cached graph is the one the store
+holds, which spares reading it back quad by quad; any other graph, and every vocabulary
+graph, is read from the store. Both give the same statements.
+
 Resuming. After the server confirms a request, the graphs it carried are appended to
 a journal in the store directory (``<store>/load-journal/``), one line per graph with
-the SHA-256 of the N-Triples that were sent. A re-run skips a graph only when the
+the SHA-256 of the N-Triples that were sent (of their lines in sorted order, so that it
+does not depend on where the graph was read). A re-run skips a graph only when the
 journal has the same checksum *and* the server still holds that graph with the
 expected number of triples (asked with one SPARQL query per few hundred graphs);
 anything else is sent again. A lost journal costs a resend, a server that lost data
@@ -48,6 +54,7 @@ from kg import terms as T
 from kg.errors import LoadError
 from kg.export import graphs_to_export
 from kg.model import NCT_ID
+from kg.nquads_cache import NQuadsCache, Row, Unpacker, store_stamps
 from kg.remote import Credentials, SparqlHttp, safe_url, split_userinfo
 from kg.store import TrialStore
 
@@ -202,10 +209,24 @@ class _Graph:
     triples: int
 
 
+def _graph(iri: str, ntriples: bytes) -> _Graph:
+    # the checksum is of the sorted lines, so that a graph read from the store and the
+    # same graph read from the N-Quads cache (other order, same statements) agree
+    lines = ntriples.splitlines(keepends=True)
+    lines.sort()
+    return _Graph(iri, ntriples, hashlib.sha256(b"".join(lines)).hexdigest(), len(lines))
+
+
 def _dump(store: TrialStore, graph: str) -> _Graph:
     body = store.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
     assert body is not None
-    return _Graph(graph, body, hashlib.sha256(body).hexdigest(), body.count(b"\n"))
+    return _graph(graph, body)
+
+
+def _from_cache(row: Row, unpacker: Unpacker) -> _Graph:
+    # every cached line ends with its graph name; Oxigraph escapes newlines in literals
+    suffix = f" <{row.graph}> .\n".encode()
+    return _graph(row.graph, unpacker.unpack(row.data).replace(suffix, b" .\n"))
 
 
 def _lines_chunks(body: bytes, limit: int) -> Iterator[bytes]:
@@ -381,6 +402,7 @@ def load(
     timeout: float = 300.0,
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
     bulk: bool = False,
+    use_cache: bool = True,
 ) -> LoadReport:
     """Push the selected named graphs to a remote store (see the module doc).
 
@@ -390,6 +412,9 @@ def load(
     ``bulk`` (quads mode, Oxigraph server): the server writes each POST with its bulk
     loader (``?no_transaction``), several times faster but not atomic; a graph cut short
     by a crash is neither journaled nor complete at the server, so a re-run sends it again.
+    ``use_cache``: take a graph from the N-Quads cache that ingest keeps beside an on-disk
+    store wherever the cached graph is the one in the store (:mod:`kg.nquads_cache`), and
+    read the rest from the store; False reads every graph from the store.
     """
     started = time.monotonic()
     try:
@@ -425,11 +450,26 @@ def load(
         writer = _WRITERS[how](http, urls["update"], urls["graph_store"], max_bytes=max_request_bytes, bulk=bulk)
         writer.preflight()
 
-        def work(chunk: list[str]) -> tuple[list[_Graph], int, int]:
+        cache = NQuadsCache.for_reading(ts.path) if use_cache and ts.path is not None else None
+        stamps = store_stamps(ts.store, graphs) if cache is not None else {}
+
+        def current_rows(chunk: list[str]) -> dict[str, Row]:
+            # read in this thread (the cache's connection stays in it), unpacked by the workers
+            rows: dict[str, Row] = {}
+            if cache is not None:
+                for iri in chunk:
+                    row = cache.get(iri)
+                    if row is not None and stamps.get(iri) == row.stamp:
+                        rows[iri] = row
+            return rows
+
+        def work(chunk: list[str], rows: dict[str, Row]) -> tuple[list[_Graph], int, int]:
             to_send: list[_Graph] = []
             skipped = resent = 0
+            unpacker = Unpacker()
             for iri in chunk:
-                g = _dump(ts, iri)
+                row = rows.get(iri)
+                g = _from_cache(row, unpacker) if row is not None else _dump(ts, iri)
                 if confirmed.get(iri) == g.sha256:
                     if on_server.get(iri) == g.triples:
                         skipped += 1
@@ -472,7 +512,7 @@ def load(
             pending: set[Future[tuple[list[_Graph], int, int]]] = set()
             try:
                 for chunk in chunks:
-                    pending.add(pool.submit(work, chunk))
+                    pending.add(pool.submit(work, chunk, current_rows(chunk)))
                     while len(pending) >= 2 * workers and error is None:
                         finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                         drain(finished)
@@ -485,6 +525,8 @@ def load(
                     fut.cancel()
             # what the other threads get confirmed is journaled: a re-run need not resend it
             drain(pending)
+        if cache is not None:
+            cache.close()
         report.requests = http.requests
         report.retries = http.retried
     journal.close(compact=error is None)

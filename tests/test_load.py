@@ -13,6 +13,7 @@ import copy
 import json
 import logging
 import shutil
+import sqlite3
 from collections import defaultdict
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -23,12 +24,14 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+import kg.load
 from kg import terms as T
 from kg.cli.load import register
 from kg.errors import AuthenticationError, LoadError
 from kg.ingest import ingest
 from kg.linking import Linker
-from kg.load import Journal, LoadMode, _lines_chunks, load, verify
+from kg.load import Journal, LoadMode, _dump, _from_cache, _lines_chunks, load, verify
+from kg.nquads_cache import FILE_NAME, NQuadsCache, Packer, Row, Unpacker
 from kg.remote import Credentials, SparqlHttp, credentials_from_env, safe_url, split_userinfo
 from kg.resources import queries_dir
 from kg.store import TrialStore
@@ -106,6 +109,21 @@ def test_bodies_are_cut_at_line_ends() -> None:
     assert all(p.endswith(b"\n") and len(p) <= 100 for p in pieces)
     long_line = b'<s> <p> "' + b"x" * 500 + b'" .\n'
     assert list(_lines_chunks(b"<a> <b> <c> .\n" + long_line, 100)) == [b"<a> <b> <c> .\n", long_line]
+
+
+def test_a_cached_graph_is_the_stored_graph_with_the_same_checksum(tmp_path: Path) -> None:
+    ts = make_store(tmp_path, 5)
+    cache = NQuadsCache.for_reading(ts.path)  # type: ignore[arg-type]
+    assert cache is not None
+    for _, g in ts.trial_graphs():
+        row = cache.get(g)
+        assert row is not None
+        cached, stored = _from_cache(row, Unpacker()), _dump(ts, g)
+        # N-Triples of the graph's own statements, in another order
+        assert b" <%s> ." % g.encode() not in cached.ntriples
+        assert sorted(cached.ntriples.splitlines()) == sorted(stored.ntriples.splitlines())
+        assert cached.triples == stored.triples == len(store_dataset(ts, [g])[g])
+        assert cached.sha256 == stored.sha256  # what the journal keeps does not depend on the source
 
 
 def test_journal_ignores_a_torn_line(tmp_path: Path) -> None:
@@ -364,6 +382,60 @@ def test_killed_server_then_rerun_completes(tmp_path: Path, how: dict) -> None:
         assert verify(ts, server.query).equal
     finally:
         server.stop()
+
+
+@pytest.fixture
+def store_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Graphs the loader reads from the store (all others come from the N-Quads cache)."""
+    read: list[str] = []
+    real = kg.load._dump
+
+    def dumped(store: TrialStore, graph: str):  # type: ignore[no-untyped-def]
+        read.append(graph)
+        return real(store, graph)
+
+    monkeypatch.setattr(kg.load, "_dump", dumped)
+    return read
+
+
+@pytest.mark.server
+def test_trial_graphs_come_from_the_nquads_cache(
+    tmp_path: Path, oxigraph: OxigraphServer, store_reads: list[str]
+) -> None:
+    ts = make_store(tmp_path, 6)
+    graphs = [g for _, g in ts.trial_graphs()]
+    vocab = T.vocab_graph_iri("mesh")
+    ts.store.add(ox.Quad(T.mesh_iri("D012859"), T.SKOS_PREF_LABEL, ox.Literal("Sjogren's Syndrome"), vocab))
+    # one row stale (a stamp the store does not hold, bogus content), one missing
+    cache = NQuadsCache.for_writing(ts.path)  # type: ignore[arg-type]
+    row = cache.get(graphs[0])
+    assert row is not None
+    bogus = Packer().pack(f"<urn:x:s> <urn:x:p> <urn:x:o> <{graphs[0]}> .\n".encode())
+    cache.put([Row(graphs[0], row.stamp + "-older", 1, bogus)])
+    cache.close()
+    with sqlite3.connect(ts.path / FILE_NAME) as conn:  # type: ignore[operator]
+        conn.execute("DELETE FROM graphs WHERE graph = ?", (graphs[1],))
+    with Proxy(oxigraph.port) as proxy:
+        load_to(ts, proxy, vocab=True)
+        assert sorted(store_reads) == sorted([graphs[0], graphs[1], vocab.value])
+        assert trialkg_graphs(server_dataset(oxigraph)) == store_dataset(ts, [*graphs, vocab.value])
+        assert verify(ts, oxigraph.query, vocab=True).equal
+        # the journal's checksums do not depend on where a graph was read: reading
+        # every graph from the store finds all of them loaded
+        store_reads.clear()
+        proxy.seen.clear()
+        report = load_to(ts, proxy, vocab=True, use_cache=False)
+        assert sorted(store_reads) == sorted([*graphs, vocab.value])
+        assert proxy.writes() == [] and report.graphs_skipped == len(graphs) + 1
+    # the command line's --no-cache
+    store_reads.clear()
+    args = ["load", "--endpoint", oxigraph.query, "--graph-store", oxigraph.store, "--store", str(ts.path)]
+    assert CliRunner().invoke(cli(), [*args, "--force", "--no-cache"]).exit_code == 0
+    assert sorted(store_reads) == sorted(graphs)
+    store_reads.clear()
+    assert CliRunner().invoke(cli(), [*args, "--force"]).exit_code == 0
+    assert sorted(store_reads) == sorted(graphs[:2])
+    assert trialkg_graphs(server_dataset(oxigraph)) == store_dataset(ts, [*graphs, vocab.value])
 
 
 @pytest.mark.server

@@ -101,6 +101,12 @@ def load(
     force: Annotated[
         bool, typer.Option("--force", help="Send every graph, even those the journal says are loaded already.")
     ] = False,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache", help="Read every graph from the store, not from the N-Quads cache that ingest keeps."
+        ),
+    ] = False,
     retries: Annotated[int, typer.Option("--retries", help="Retries of a request after a transient failure.")] = 5,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for one request.")] = 300.0,
     store: StoreOption = None,
@@ -133,6 +139,7 @@ def load(
                 auth=auth,
                 force=force,
                 bulk=bulk,
+                use_cache=not no_cache,
                 retries=retries,
                 timeout=timeout,
                 progress=progress,
