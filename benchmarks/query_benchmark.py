@@ -109,12 +109,14 @@ def build_store(path: Path, shared: Path, trials: int | None) -> Path:
     store.optimize()
     store.flush()
     seconds = time.perf_counter() - started
-    n = len(
-        list(
-            store.query(
-                "SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?g <https://w3id.org/trialkg/ontology#describesTrial> ?t } }"
+    n = int(
+        next(
+            iter(
+                store.query(
+                    "SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?g <https://w3id.org/trialkg/ontology#describesTrial> ?t } }"
+                )
             )
-        )
+        )["n"].value
     )
     marker.write_text(
         f"records {len(records)} (skipped {len(errors)}), copies {copies}, graphs {n}, quads {len(store)}, "
