@@ -678,6 +678,24 @@ def test_cell_therapy_doses(cell_store: TrialStore, fixture_world: World) -> Non
         # without a vocabulary both types are rows, CL_0000134 first
         both = [*DOSE_ROWS[:2], broader[0], DOSE_ROWS[2], broader[1], DOSE_ROWS[3]]
         assert got == (DOSE_ROWS if with_vocab else both), with_vocab
+    # a finer type of *other* cells in the same trial graph leaves a broader type alone: a
+    # second cell therapy of NCT01420432, typed CL:0002570, beside its CL:0000134 cells
+    trial = T.trial_iri("NCT01420432")
+    g = next(cell_store.store.quads_for_pattern(trial, T.intervention, None)).graph_name
+    extra = ox.NamedNode(f"{trial.value}/intervention/extra-cells")
+    extra_cells = ox.NamedNode(f"{extra.value}/cell-therapy")
+    store = ox.Store()
+    store.bulk_extend(cell_store.store)
+    for s_, p_, o_ in (
+        (trial, T.intervention, extra),
+        (extra, T.name, ox.Literal("extra cells")),
+        (extra, T.cellTherapy, extra_cells),
+        (extra_cells, T.cellType, ox.NamedNode(AD_MSC)),
+    ):
+        store.add(ox.Quad(s_, p_, o_, g))
+    _, rows = Q.run_query("cell-therapy-doses", {}, store=store)
+    extra_row = ("NCT01420432", "PHASE1", "extra cells", AD_MSC, None, None, None, None, None, None)
+    assert [tuple(r.values()) for r in rows] == [DOSE_ROWS[0], extra_row, *DOSE_ROWS[1:]]
     recs = {r.nct: r for r in fixture_world.records if r.format == "ctgov-classic-json"}
     for condition in ("D001327", "mesh:D013167", "psoriasis"):
         value = Q.parse_concept(condition)
