@@ -81,6 +81,7 @@ class Tally:
     gold_unknown: int = 0
     fps: Counter[tuple[str, str]] = field(default_factory=Counter)
     fns: Counter[tuple[str, str]] = field(default_factory=Counter)
+    fns_in_text: Counter[tuple[str, str]] = field(default_factory=Counter)  # named in the text, not found
 
     def add(self, other: Tally) -> None:
         for name in (
@@ -100,6 +101,7 @@ class Tally:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.fps.update(other.fps)
         self.fns.update(other.fns)
+        self.fns_in_text.update(other.fns_in_text)
 
     def line(self, name: str) -> str:
         def pct(a: int, b: int) -> str:
@@ -246,6 +248,8 @@ def score(
         if g in findable or g in findable_anc:
             tally.gold_in_text += 1
             tally.found_in_text += g in pred or g in pred_anc
+            if not (g in pred or g in pred_anc):
+                tally.fns_in_text[(linker._label(g) or g, " | ".join(c.name for c in trial.conditions)[:120])] += 1
     return tally
 
 
@@ -333,6 +337,9 @@ def main() -> int:
                 print(f"{n:>4}  {cond} -> {label}")
             print(f"\n== {variant}: {args.show} most frequent registry terms not found (term <- conditions)")
             for (label, conds), n in total.fns.most_common(args.show):
+                print(f"{n:>4}  {label} <- {conds}")
+            print(f"\n== {variant}: {args.show} most frequent registry terms named in the text but not found")
+            for (label, conds), n in total.fns_in_text.most_common(args.show):
                 print(f"{n:>4}  {label} <- {conds}")
         wrong = total.pred - total.pred_ok
         print(
