@@ -86,6 +86,7 @@ class LoadReport:
     graphs_skipped: int = 0  # in the journal with the same checksum and present on the server
     graphs_resent: int = 0  # in the journal with the same checksum but missing or short on the server
     triples_sent: int = 0
+    graphs_from_cache: int = 0  # read from the N-Quads cache (the others from the store)
     requests: int = 0
     retries: int = 0
     seconds: float = 0.0
@@ -463,7 +464,7 @@ def load(
                         rows[iri] = row
             return rows
 
-        def work(chunk: list[str], rows: dict[str, Row]) -> tuple[list[_Graph], int, int]:
+        def work(chunk: list[str], rows: dict[str, Row]) -> tuple[list[_Graph], int, int, int]:
             to_send: list[_Graph] = []
             skipped = resent = 0
             unpacker = Unpacker()
@@ -479,13 +480,14 @@ def load(
                 to_send.append(g)
             if to_send:
                 writer.write(to_send)
-            return to_send, skipped, resent
+            return to_send, skipped, resent, len(rows)
 
         done = 0
 
-        def settle(fut: Future[tuple[list[_Graph], int, int]]) -> None:
+        def settle(fut: Future[tuple[list[_Graph], int, int, int]]) -> None:
             nonlocal done
-            sent, skipped, resent = fut.result()
+            sent, skipped, resent, cached = fut.result()
+            report.graphs_from_cache += cached
             journal.record((g.iri, g.sha256) for g in sent)
             report.graphs_sent += len(sent)
             report.triples_sent += sum(g.triples for g in sent)
@@ -498,7 +500,7 @@ def load(
         chunks = [graphs[i : i + batch] for i in range(0, len(graphs), batch)]
         error: BaseException | None = None
 
-        def drain(futures: Iterable[Future[tuple[list[_Graph], int, int]]]) -> None:
+        def drain(futures: Iterable[Future[tuple[list[_Graph], int, int, int]]]) -> None:
             nonlocal error
             for fut in futures:
                 if fut.cancelled():
@@ -509,7 +511,7 @@ def load(
                     error = error or exc
 
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="trialkg-load") as pool:
-            pending: set[Future[tuple[list[_Graph], int, int]]] = set()
+            pending: set[Future[tuple[list[_Graph], int, int, int]]] = set()
             try:
                 for chunk in chunks:
                     pending.add(pool.submit(work, chunk, current_rows(chunk)))

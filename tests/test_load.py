@@ -416,8 +416,9 @@ def test_trial_graphs_come_from_the_nquads_cache(
     with sqlite3.connect(ts.path / FILE_NAME) as conn:  # type: ignore[operator]
         conn.execute("DELETE FROM graphs WHERE graph = ?", (graphs[1],))
     with Proxy(oxigraph.port) as proxy:
-        load_to(ts, proxy, vocab=True)
+        report = load_to(ts, proxy, vocab=True)
         assert sorted(store_reads) == sorted([graphs[0], graphs[1], vocab.value])
+        assert report.graphs_from_cache == len(graphs) - 2
         assert trialkg_graphs(server_dataset(oxigraph)) == store_dataset(ts, [*graphs, vocab.value])
         assert verify(ts, oxigraph.query, vocab=True).equal
         # the journal's checksums do not depend on where a graph was read: reading
@@ -427,14 +428,17 @@ def test_trial_graphs_come_from_the_nquads_cache(
         report = load_to(ts, proxy, vocab=True, use_cache=False)
         assert sorted(store_reads) == sorted([*graphs, vocab.value])
         assert proxy.writes() == [] and report.graphs_skipped == len(graphs) + 1
+        assert report.graphs_from_cache == 0
     # the command line's --no-cache
     store_reads.clear()
     args = ["load", "--endpoint", oxigraph.query, "--graph-store", oxigraph.store, "--store", str(ts.path)]
     assert CliRunner().invoke(cli(), [*args, "--force", "--no-cache"]).exit_code == 0
     assert sorted(store_reads) == sorted(graphs)
     store_reads.clear()
-    assert CliRunner().invoke(cli(), [*args, "--force"]).exit_code == 0
+    cached = CliRunner().invoke(cli(), [*args, "--force"])
+    assert cached.exit_code == 0
     assert sorted(store_reads) == sorted(graphs[:2])
+    assert f"{len(graphs) - 2} read from the N-Quads cache" in cached.output
     assert trialkg_graphs(server_dataset(oxigraph)) == store_dataset(ts, [*graphs, vocab.value])
 
 

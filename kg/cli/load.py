@@ -169,6 +169,7 @@ def load(
         f"{report.graphs_total} graph(s): {report.graphs_sent} sent ({report.triples_sent} triples), "
         f"{report.graphs_skipped} already loaded"
         + (f", {report.graphs_resent} sent again (the server had lost them)" if report.graphs_resent else "")
+        + f"; {report.graphs_from_cache} read from the N-Quads cache, the rest from the store"
         + f"; {report.requests} request(s), {report.retries} retried; {report.seconds:.1f} s"
         + (f", {report.triples_per_second:,.0f} triples/s" if report.triples_sent else "")
     )
