@@ -24,7 +24,9 @@ inferred. What is read:
   kg or m² only: "30 mL of blood" or "5 mL DMSO" is a volume, not a dose),
   ``IU``, ``U`` (``units``), ``Gy`` and ``cGy``, each optionally per body weight (``/kg``,
   ``per kg``, ``per kilogram``, ``/kg body weight``, ``/kgBW``) or body surface area
-  (``/m2``, ``/m²``) and per day (``/day``); the cells' bracketed abbreviation may
+  (``/m2``, ``/m²``) and per day (``/day``), then per administration (``/dose``,
+  ``/infusion``, ``/injection``, ``/fraction``: the unit stays as it is, a dose being
+  the amount of one administration); the cells' bracketed abbreviation may
   stand before the basis ("stem cells (hMSC)/kg"), and "units of" before the cells
   ("10x10^6 unit of umbilical cord mesenchymal stem cells" counts cells);
 * for the text of a cell therapy (``counts_are_cells``), a count of at least 1,000
@@ -128,7 +130,7 @@ _NOT_DESCRIPTIVE = frozenset({
 })  # fmt: skip
 _UNIT = re.compile(
     r"\s*(?P<u>mg|mcg|µg|μg|ug|ng|g|milligrams?|micrograms?|grams?|ml|iu|units?|u|c?gy)(?![\w/])"
-    r"|\s*(?P<u2>mg|mcg|µg|μg|ug|ng|g|ml|iu|u)(?=/)",
+    r"|\s*(?P<u2>mg|mcg|µg|μg|ug|ng|g|ml|iu|u|c?gy)(?=/)",
     re.IGNORECASE,
 )
 _UNIT_NAMES = {
@@ -143,6 +145,12 @@ _BASIS = re.compile(
     re.IGNORECASE,
 )
 _PER_DAY = re.compile(r"\s*(?:/|\bper\b)\s*(?:day|d)\b", re.IGNORECASE)
+# "/dose", "/infusion", "/fraction": each administration's amount, which is what a dose
+# is, so the unit stays as it is ("375 mg/m^2/dose" is 375 mg/m2, "100x10^6
+# cells/infusion" 100 million cells); unlike "/mL" or "/min" it is no concentration or rate
+_PER_ADMINISTRATION = re.compile(
+    r"\s*/\s*(?:doses?|infusions?|injections?|administrations?|fractions?)\b", re.IGNORECASE
+)
 _OTHER_DENOMINATOR = re.compile(r"\s*/\s*[A-Za-zµμ]")
 _DIGIT = re.compile(r"\d")
 _NAMED_AGAIN = re.compile(r"\s*\([^()]{0,25}\)\s*cells\b", re.IGNORECASE)
@@ -372,6 +380,8 @@ def find_doses(text: str, *, counts_are_cells: bool = False) -> list[Dose]:
         if d := _PER_DAY.match(text, end):
             unit += "/day"
             end = d.end()
+        if a := _PER_ADMINISTRATION.match(text, end):
+            end = a.end()
         pos = end
         if _OTHER_DENOMINATOR.match(text, end):
             continue  # a concentration or a rate: mg/dL, cells/mL, µg/kg/min

@@ -217,6 +217,39 @@ FOUND = [
         "Autologous MSC-NPs administered intrathecally at a dose between 2 and 10 million cells, depending",
         [("2000000", "10000000", "cells", None, "2 and 10 million cells")],
     ),
+    # per administration ("/dose", "/infusion", "/fraction"): the amount of one
+    # administration, which is what a dose is; the unit stays as it is
+    (
+        "Dose Level 1: FT538 at 1 x10^8 cells/dose",
+        [("100000000", None, "cells", None, "1 x10^8 cells/dose")],
+    ),  # NCT04714372
+    (
+        "Monotherapy: IP FT516 at 9 x 10^8 cells/dose on Day 1, 8, and 15",  # NCT04630769
+        [("900000000", None, "cells", None, "9 x 10^8 cells/dose")],
+    ),
+    (
+        "MSCs (2*10^6 cells/kg/dose) or matching placebo",  # NCT02709343
+        [("2000000", None, "cells/kg", KG, "2*10^6 cells/kg/dose")],
+    ),
+    (
+        "intravenous infusions of HB-adMSCs at 200 million cells/dose",  # NCT04348435
+        [("200000000", None, "cells", None, "200 million cells/dose")],
+    ),
+    (
+        "UC-MSC will be administered at 100x10^6 cells/infusion administered intravenously",  # NCT04355728
+        [("100000000", None, "cells", None, "100x10^6 cells/infusion")],
+    ),
+    (
+        "375 mg/m^2/dose (maximum 500 mg/dose) in 4 doses",  # NCT00307125
+        [("375", None, "mg/m2", M2, "375 mg/m^2/dose"), ("500", None, "mg", None, "500 mg/dose")],
+    ),
+    ("rabbit ATG at 3.5 mg/kg/dose IV from day -6", [("3.5", None, "mg/kg", KG, "3.5 mg/kg/dose")]),  # NCT02407470
+    (
+        "dose level 1 (75.25 Gy, 2.15 Gy/fraction)",  # NCT00023673
+        [("75.25", None, "Gy", None, "75.25 Gy"), ("2.15", None, "Gy", None, "2.15 Gy/fraction")],
+    ),
+    # a dose rate is not a dose
+    ("200 cGy at 25 cGy/minute delivered", [("200", None, "cGy", None, "200 cGy")]),  # NCT00498316
 ]
 
 # Lists whose plain numbers do not take the last one's scale: only the scaled dose is read
@@ -255,6 +288,7 @@ NOT_DOSES = [
     "Adipose tissue was taken through 5 grams of subcutaneous fat biopsy",  # NCT04876326: tissue taken
     "A 1 cm (~0.5 g) of epicardial pat biopsy",  # NCT03478410
     "each meal that contains more than 20 grams of carbohydrate",  # NCT00763412
+    "at a dose rate of 10-19 cGy/minute",  # NCT01033552: a dose rate
 ]
 
 
