@@ -240,16 +240,17 @@ def score(
         else:
             tally.fps[(cond, linker._label(p) or p)] += 1
             tally.pred_narrower += any(g in anc(p) for g in gold)
+    conditions = " | ".join(c.name for c in trial.conditions)[:120]
     for g in gold:
-        if g in pred or g in pred_anc:
-            tally.gold_found += 1
-        else:
-            tally.fns[(linker._label(g) or g, " | ".join(c.name for c in trial.conditions)[:120])] += 1
-        if g in findable or g in findable_anc:
-            tally.gold_in_text += 1
-            tally.found_in_text += g in pred or g in pred_anc
-            if not (g in pred or g in pred_anc):
-                tally.fns_in_text[(linker._label(g) or g, " | ".join(c.name for c in trial.conditions)[:120])] += 1
+        found = g in pred or g in pred_anc
+        named = g in findable or g in findable_anc
+        tally.gold_found += found
+        tally.gold_in_text += named
+        tally.found_in_text += found and named
+        if not found:
+            tally.fns[(linker._label(g) or g, conditions)] += 1
+            if named:
+                tally.fns_in_text[(linker._label(g) or g, conditions)] += 1
     return tally
 
 

@@ -35,6 +35,7 @@ is noticed, and because every write replaces its graphs nothing is ever duplicat
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -54,7 +55,7 @@ from kg import terms as T
 from kg.errors import LoadError
 from kg.export import graphs_to_export
 from kg.model import NCT_ID
-from kg.nquads_cache import NQuadsCache, Row, Unpacker, store_stamps
+from kg.nquads_cache import NQuadsCache, Row, Unpacker, cached_rows
 from kg.remote import Credentials, SparqlHttp, safe_url, split_userinfo
 from kg.store import TrialStore
 
@@ -452,24 +453,15 @@ def load(
         writer.preflight()
 
         cache = NQuadsCache.for_reading(ts.path) if use_cache and ts.path is not None else None
-        stamps = store_stamps(ts.store, graphs) if cache is not None else {}
+        # each graph with its current cached row or None, in the order of ``graphs``; read in
+        # this thread (the cache's connection stays in it), unpacked by the workers
+        rows = cached_rows(cache, ts.store, graphs) if cache is not None else ((g, None) for g in graphs)
 
-        def current_rows(chunk: list[str]) -> dict[str, Row]:
-            # read in this thread (the cache's connection stays in it), unpacked by the workers
-            rows: dict[str, Row] = {}
-            if cache is not None:
-                for iri in chunk:
-                    row = cache.get(iri)
-                    if row is not None and stamps.get(iri) == row.stamp:
-                        rows[iri] = row
-            return rows
-
-        def work(chunk: list[str], rows: dict[str, Row]) -> tuple[list[_Graph], int, int, int]:
+        def work(chunk: list[tuple[str, Row | None]]) -> tuple[list[_Graph], int, int, int]:
             to_send: list[_Graph] = []
             skipped = resent = 0
             unpacker = Unpacker()
-            for iri in chunk:
-                row = rows.get(iri)
+            for iri, row in chunk:
                 g = _from_cache(row, unpacker) if row is not None else _dump(ts, iri)
                 if confirmed.get(iri) == g.sha256:
                     if on_server.get(iri) == g.triples:
@@ -480,7 +472,7 @@ def load(
                 to_send.append(g)
             if to_send:
                 writer.write(to_send)
-            return to_send, skipped, resent, len(rows)
+            return to_send, skipped, resent, sum(row is not None for _, row in chunk)
 
         done = 0
 
@@ -497,7 +489,6 @@ def load(
             if progress is not None:
                 progress(done, len(graphs))
 
-        chunks = [graphs[i : i + batch] for i in range(0, len(graphs), batch)]
         error: BaseException | None = None
 
         def drain(futures: Iterable[Future[tuple[list[_Graph], int, int, int]]]) -> None:
@@ -513,8 +504,8 @@ def load(
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="trialkg-load") as pool:
             pending: set[Future[tuple[list[_Graph], int, int, int]]] = set()
             try:
-                for chunk in chunks:
-                    pending.add(pool.submit(work, chunk, current_rows(chunk)))
+                while chunk := list(itertools.islice(rows, batch)):
+                    pending.add(pool.submit(work, chunk))
                     while len(pending) >= 2 * workers and error is None:
                         finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                         drain(finished)
@@ -522,13 +513,14 @@ def load(
                         break
             except BaseException as exc:  # e.g. KeyboardInterrupt while waiting
                 error = exc
+            finally:
+                if cache is not None:
+                    cache.close()  # the workers only unpack rows read here
             if error is not None:
                 for fut in pending:
                     fut.cancel()
             # what the other threads get confirmed is journaled: a re-run need not resend it
             drain(pending)
-        if cache is not None:
-            cache.close()
         report.requests = http.requests
         report.retries = http.retried
     journal.close(compact=error is None)
