@@ -33,6 +33,14 @@ inferred. What is read:
   written with a scale and directly per body weight or surface area, with no unit
   between: "2 x 10^6/kg" is 2 million cells/kg there.
 
+A word right before a dose that makes it a limit or an estimate is kept as its
+qualifier, and is part of the dose's words: "up to", "maximum (dose) (of)", "not to
+exceed", "no more than", "at most", "less than", "≤", "<" (AT_MOST: "(maximum 500
+mg/dose)"); "minimum (dose) (of)", "at least", "no less than", "more than", "≥", ">"
+(AT_LEAST); "approximately", "approx.", "about", "around", "roughly", "circa", "~", "≈"
+(APPROXIMATELY). It applies to each number of a list or range it stands before. "min."
+is not read as "minimum" (it is minutes in "over 20-40 min. 100 million cells").
+
 Not read as doses: concentrations and rates (a unit followed by another denominator:
 ``mg/dL``, ``mL/min``, ``cells/mL``, ``µg/kg/min``), cell counts under 1,000 written
 without a scale ("2 MSC infusions" is two infusions, not two cells), needle gauges ("18 G
@@ -50,7 +58,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from kg.enums import DoseBasis
+from kg.enums import DoseBasis, DoseQualifier
 
 __all__ = ["Dose", "find_doses"]
 
@@ -60,14 +68,16 @@ class Dose:
     """One stated dose: ``value`` (the lower end of a range), ``max_value`` (its upper end,
     None for a single value), ``unit`` as normalised ("cells", "mg", "µg", "ng", "g",
     "mL", "IU", "U", with "/kg", "/m2" and "/day" as stated), ``basis`` (per body weight
-    or body surface area, None for an absolute dose) and ``text``, the words it was read
-    from."""
+    or body surface area, None for an absolute dose), ``text``, the words it was read
+    from, and ``qualifier`` when a word before it makes it a limit or an estimate ("up to",
+    "minimum", "approximately")."""
 
     value: Decimal
     max_value: Decimal | None
     unit: str
     basis: DoseBasis | None
     text: str
+    qualifier: DoseQualifier | None = None
 
 
 _SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻", "0123456789+-")
@@ -295,6 +305,32 @@ def _share_scale(text: str, found: list[_Number]) -> bool:
     return True
 
 
+# A limit or an estimate stated right before a dose (the 40 characters before its first
+# number): "up to", "(maximum", "a minimum dose of", "not to exceed", "≥", "~".
+_QUALIFIER = re.compile(
+    r"(?:(?P<most>\b(?:maximum|maximal|max\.?|up\s+to|upto|not\s+to\s+exceed|not\s+exceeding|no\s+more\s+than"
+    r"|not\s+more\s+than|at\s+most|less\s+than|fewer\s+than)|≤|<=|=<|<)"
+    r"|(?P<least>\b(?:minimum|minimal|at\s+least|no\s+less\s+than|not\s+less\s+than|more\s+than|greater\s+than)"
+    r"|≥|>=|=>|>)"
+    r"|(?P<approx>\b(?:approximately|approx\.?|about|around|roughly|circa)|~|≈|∼))"
+    r"(?:\s+(?:total\s+|daily\s+|single\s+|cumulative\s+)?(?:dose|dosage)s?)?(?:\s+of)?\s*:?\s*$",
+    re.IGNORECASE,
+)
+_QUALIFIER_REACH = 40
+
+
+def _qualifier(text: str, start: int) -> tuple[DoseQualifier, int] | None:
+    """The qualifier stated right before the number at ``start``, and where its words begin."""
+    q = _QUALIFIER.search(text, max(0, start - _QUALIFIER_REACH), start)
+    if q is None:
+        return None
+    if q.group("most"):
+        return DoseQualifier.AT_MOST, q.start()
+    if q.group("least"):
+        return DoseQualifier.AT_LEAST, q.start()
+    return DoseQualifier.APPROXIMATELY, q.start()
+
+
 def _cells_end(text: str, pos: int) -> int | None:
     """The end of "[describing words] cells" at ``pos``, or None."""
     end = pos
@@ -396,6 +432,8 @@ def find_doses(text: str, *, counts_are_cells: bool = False) -> list[Dose]:
         if unit in ("g", "mg") and _MATERIAL.match(text, end):
             continue  # "5 grams of subcutaneous fat"
         unit_words = text[numbers[-1].end : end].strip()
+        qualified = _qualifier(text, numbers[0].start)
+        lead = text[qualified[1] : numbers[0].start] if qualified else ""
         for x in numbers:
             # a listed number's words are the number and, in brackets, the unit they share;
             # a number that takes a later one's scale reads on to it ("150 or 300 million cells")
@@ -407,7 +445,8 @@ def find_doses(text: str, *, counts_are_cells: bool = False) -> list[Dose]:
                     None if x.high is None else _plain(x.high),
                     unit,
                     basis,
-                    " ".join(span.split()),
+                    " ".join((lead + span).split()),
+                    qualified[0] if qualified else None,
                 )
             )
     return doses

@@ -221,6 +221,16 @@ class DoseBasis(StrEnum):
     BODY_SURFACE_AREA = "BODY_SURFACE_AREA"
 
 
+class DoseQualifier(StrEnum):
+    """A word before a stated dose that makes it a limit or an estimate: "up to 2 million
+    cells/kg" (AT_MOST), "a minimum dose of 5 mg/day" (AT_LEAST), "approximately 1 x 10^6
+    cells/kg" (APPROXIMATELY)."""
+
+    AT_MOST = "AT_MOST"
+    AT_LEAST = "AT_LEAST"
+    APPROXIMATELY = "APPROXIMATELY"
+
+
 class SourceFormat(StrEnum):
     CTGOV_V2_JSON = "ctgov-v2-json"
     CTGOV_CLASSIC_JSON = "ctgov-classic-json"

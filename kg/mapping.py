@@ -117,9 +117,11 @@ def _location_key(loc: Location) -> str:
 
 
 def _dose_segment(d: Dose) -> str:
-    """``2000000-cells-per-kg``, ``0.5-1-mg-per-m2``: value, maximum and unit."""
+    """``2000000-cells-per-kg``, ``0.5-1-mg-per-m2``, ``at-most-500-mg``: qualifier (if
+    any), value, maximum and unit."""
     numbers = "-".join(format(x.normalize(), "f") for x in (d.value, d.max_value) if x is not None)
-    return f"{numbers}-{T.slug(d.unit.replace('µ', 'u').replace('/', ' per '))}"
+    lead = f"{T.slug(d.qualifier.value.replace('_', ' '))}-" if d.qualifier else ""
+    return f"{lead}{numbers}-{T.slug(d.unit.replace('µ', 'u').replace('/', ' per '))}"
 
 
 def graph_for(trial: Trial) -> NamedNode:
@@ -491,7 +493,7 @@ def _doses(add, owner: NamedNode, texts: Iterable[str | None], g: NamedNode, *, 
         if not text:
             continue
         for d in find_doses(text, counts_are_cells=cells):
-            key = (d.value, d.max_value, d.unit)
+            key = (d.qualifier, d.value, d.max_value, d.unit)
             if key in seen:
                 continue
             seen.add(key)
@@ -505,6 +507,8 @@ def _doses(add, owner: NamedNode, texts: Iterable[str | None], g: NamedNode, *, 
             add(Quad(dn, T.doseUnit, Literal(d.unit), g))
             if d.basis is not None:
                 add(Quad(dn, T.doseBasis, _enum(d.basis), g))
+            if d.qualifier is not None:
+                add(Quad(dn, T.doseQualifier, _enum(d.qualifier), g))
             add(Quad(dn, T.doseText, Literal(d.text), g))
             if d.unit.startswith("cells"):
                 cell_doses.append(dn)

@@ -103,6 +103,7 @@ def _record(store: TrialStore, graph: str) -> dict[str, Any]:
                 "max_value": _number(r.one(d, T.doseMaxValue)),
                 "unit": r.one(d, T.doseUnit),
                 "basis": r.one(d, T.doseBasis),
+                "qualifier": r.one(d, T.doseQualifier),
                 "text": r.one(d, T.doseText),
             }
             for d in r.nodes(node, T.dose)

@@ -226,6 +226,7 @@ doseValue = tkg("doseValue")
 doseMaxValue = tkg("doseMaxValue")
 doseUnit = tkg("doseUnit")
 doseBasis = tkg("doseBasis")
+doseQualifier = tkg("doseQualifier")
 doseText = tkg("doseText")
 cellDose = tkg("cellDose")
 

@@ -139,7 +139,10 @@ def maximal_trial(*, notes: bool = True) -> Trial:
         enrollment_type=EnrollmentType.ESTIMATED,
         arms=[
             Arm(
-                "UC-MSC", ArmType.EXPERIMENTAL, "MSC infusions of 1-2 million cells/kg", ["Biological: UC-MSC infusion"]
+                "UC-MSC",
+                ArmType.EXPERIMENTAL,
+                "MSC infusions of approximately 1-2 million cells/kg",
+                ["Biological: UC-MSC infusion"],
             ),
             Arm("Placebo", ArmType.PLACEBO_COMPARATOR, "Saline infusions", ["Drug: Saline"]),
         ],

@@ -69,6 +69,7 @@ def test_show_json_facts_come_from_the_record(store: Path) -> None:
                     "max_value": None,
                     "unit": "cells/kg",
                     "basis": "BODY_WEIGHT",
+                    "qualifier": None,
                     "text": "1 million cells/kg",
                 }
             ],

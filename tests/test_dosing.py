@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from kg import terms as T
 from kg.cli import app
 from kg.dosing import find_doses
-from kg.enums import DoseBasis, InterventionType, SourceFormat
+from kg.enums import DoseBasis, DoseQualifier, InterventionType, SourceFormat
 from kg.mapping import MappingOptions, trial_quads
 from kg.model import Arm, CellTherapy, Intervention, Source, Trial
 from kg.reader import read_trials
@@ -160,7 +160,7 @@ FOUND = [
             ("500000", None, "cells/kg", KG, "0.5, 1.0, or 1.5 million cells/kg"),
             ("1000000", None, "cells/kg", KG, "1.0, or 1.5 million cells/kg"),
             ("1500000", None, "cells/kg", KG, "1.5 million cells/kg"),
-            ("150000000", None, "cells", None, "150 million cells"),
+            ("150000000", None, "cells", None, "up to 150 million cells"),  # a limit: see QUALIFIED
         ],
     ),
     (
@@ -241,7 +241,7 @@ FOUND = [
     ),
     (
         "375 mg/m^2/dose (maximum 500 mg/dose) in 4 doses",  # NCT00307125
-        [("375", None, "mg/m2", M2, "375 mg/m^2/dose"), ("500", None, "mg", None, "500 mg/dose")],
+        [("375", None, "mg/m2", M2, "375 mg/m^2/dose"), ("500", None, "mg", None, "maximum 500 mg/dose")],
     ),
     ("rabbit ATG at 3.5 mg/kg/dose IV from day -6", [("3.5", None, "mg/kg", KG, "3.5 mg/kg/dose")]),  # NCT02407470
     (
@@ -322,6 +322,48 @@ def test_not_doses(text: str) -> None:
     assert _read(text) == []
 
 
+MOST, LEAST, ABOUT = DoseQualifier.AT_MOST, DoseQualifier.AT_LEAST, DoseQualifier.APPROXIMATELY
+# A limit or an estimate stated before a dose: (text, [(value, qualifier, words)]), quoted
+# from corpus records; the words include the qualifier.
+QUALIFIED = [
+    ("A single IV infusion of up to 2 million cells per kg based on the MSC numbers",  # NCT00813969
+     [("2000000", MOST, "up to 2 million cells per kg")]),
+    ("375 mg/m^2/dose (maximum 500 mg/dose) in 4 doses",  # NCT00307125
+     [("375", None, "375 mg/m^2/dose"), ("500", MOST, "maximum 500 mg/dose")]),
+    ("titrated upward to a maximum dose of 1600 µg. Titration was stopped",  # NCT00538850
+     [("1600", MOST, "maximum dose of 1600 µg")]),
+    ("1.5 million mesenchymal cells per kg of body weight, not to exceed 150 million cells.",  # NCT01771679
+     [("1500000", None, "1.5 million mesenchymal cells per kg of body weight"),
+      ("150000000", MOST, "not to exceed 150 million cells")]),
+    ("at a dose of 2mg/kg/day not exceeding 150 mg/day",  # NCT02135380
+     [("2", None, "2mg/kg/day"), ("150", MOST, "not exceeding 150 mg/day")]),
+    ("Prednisolone ≤10mg/day or ≤20 mg every alternate day",  # NCT02135380
+     [("10", MOST, "≤10mg/day"), ("20", MOST, "≤20 mg")]),
+    ("Pirfenidone at dose upto 1200 to 1800 mg/day",  # NCT02135380: a range with its limit
+     [("1200", MOST, "upto 1200 to 1800 mg/day")]),
+    ("continued throughout the study at a minimum dose of 5 mg/day.",  # NCT01079143
+     [("5", LEAST, "minimum dose of 5 mg/day")]),
+    ("An intended total dose of ≥0.1-1e10 total cells will be administered",  # NCT01892293
+     [("1000000000", LEAST, "≥0.1-1e10 total cells")]),
+    ("60 million cells intrathecally (approximately 1 million cells per Kg of body weight)",  # NCT00781872
+     [("60000000", None, "60 million cells"),
+      ("1000000", ABOUT, "approximately 1 million cells per Kg of body weight")]),
+    ("infusions of COVI-MSC (one vial, ~18.5 million cells) on Day 0",  # NCT04909892
+     [("18500000", ABOUT, "~18.5 million cells")]),
+    ("The ASC injection dose is about 1x10^7 cells of ASC per 1cm^2",  # NCT04612465
+     [("10000000", ABOUT, "about 1x10^7 cells")]),
+    # not qualifiers: "min." is minutes (NCT05061030), "-min" ends a drug's name (NCT06058572)
+    ("intravenously over a period of 20-40 min. 100 million cells to subjects < 50 kg",
+     [("100000000", None, "100 million cells")]),
+    ("Tab Rifaximin 200 mg will be given orally", [("200", None, "200 mg")]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "expected"), QUALIFIED, ids=[t[:40] for t, _ in QUALIFIED])
+def test_limits_and_estimates_are_qualified(text: str, expected: list[tuple[str, DoseQualifier | None, str]]) -> None:
+    assert [(format(d.value, "f"), d.qualifier, d.text) for d in find_doses(text)] == expected
+
+
 def test_values_are_exact_decimals() -> None:
     (d,) = find_doses("0.1 mg/kg")
     assert d.value == Decimal("0.1") and isinstance(d.value, Decimal)
@@ -379,6 +421,58 @@ def test_show_text_prints_doses(example_store: Path) -> None:
         'dose: 100000000-300000000 cells ("100-300 million allogeneic human umbilical cord derived '
         'mesenchymal stem cells")' in result.output
     )
+
+
+def test_a_limit_is_kept_in_the_graph_and_shown(tmp_path: Path) -> None:
+    """NCT00307125's rituximab text (its other facts left out): the cap "(maximum 500
+    mg/dose)" is a dose AT_MOST 500 mg, apart from the dose of 375 mg/m²."""
+    record = {
+        "protocolSection": {
+            "identificationModule": {"nctId": "NCT09900977", "briefTitle": "A capped dose"},
+            "armsInterventionsModule": {
+                "interventions": [
+                    {
+                        "type": "DRUG",
+                        "name": "Rituximab",
+                        "description": "375 mg/m^2/dose (maximum 500 mg/dose) in 4 doses",
+                    }
+                ]
+            },
+        }
+    }
+    (tmp_path / "capped.json").write_text(json.dumps(record))
+    store = str(tmp_path / "store")
+    runner = CliRunner()
+    result = runner.invoke(app, ["ingest", "--no-link", "--store", store, str(tmp_path / "capped.json")])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["show", "NCT09900977", "--store", store, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    (iv,) = json.loads(result.output)["interventions"]
+    assert iv["doses"] == [
+        {"value": 375, "max_value": None, "unit": "mg/m2", "basis": "BODY_SURFACE_AREA", "qualifier": None,
+         "text": "375 mg/m^2/dose"},
+        {"value": 500, "max_value": None, "unit": "mg", "basis": None, "qualifier": "AT_MOST",
+         "text": "maximum 500 mg/dose"},
+    ]  # fmt: skip
+    result = runner.invoke(app, ["show", "NCT09900977", "--store", store])
+    assert result.exit_code == 0, result.output
+    assert 'dose: at most 500 mg ("maximum 500 mg/dose")' in result.output
+    assert 'dose: 375 mg/m2 ("375 mg/m^2/dose")' in result.output
+    # the limit and a plain dose of the same amount are two doses, with two IRIs
+    trial = Trial(
+        nct_id="NCT09900977",
+        source=Source(SourceFormat.CTGOV_V2_JSON, "capped.json", "sha256:0"),
+        interventions=[Intervention("Rituximab", InterventionType.DRUG, "500 mg once (maximum 500 mg)")],
+    )
+    quads = trial_quads(trial, MappingOptions())
+    qualified = {
+        (str(q.subject.value).rsplit("/", 1)[1], str(q.object.value).rsplit("#", 1)[1])
+        for q in quads
+        if q.predicate == T.doseQualifier
+    }
+    doses = {str(q.object.value).rsplit("/", 1)[1] for q in quads if q.predicate == T.dose}
+    assert doses == {"500-mg", "at-most-500-mg"}
+    assert qualified == {("at-most-500-mg", "DoseQualifier_AT_MOST")}
 
 
 def test_corpus_doses_are_read_from_their_words(corpus_dir: Path) -> None:

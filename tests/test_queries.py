@@ -617,19 +617,19 @@ UC, AD, MSC, AD_MSC = (T.obo_iri(c).value for c in ("UBERON:0002331", "UBERON:00
 DOSE_ROWS = [
     (
         "NCT01420432", "PHASE1", "Human umbilical cord-derived MSCs", MSC, UC, "ALLOGENEIC",
-        "1000000", None, "cells/kg", "1.0E+6 MSC/kg",
+        "1000000", None, "cells/kg", "1.0E+6 MSC/kg", None,
     ),
     (
         "NCT03219801", "EARLY_PHASE1", "mesenchymal stem cells", MSC, None, None, "100000000", "300000000", "cells",
-        "100-300 million allogeneic human umbilical cord derived mesenchymal stem cells",
+        "100-300 million allogeneic human umbilical cord derived mesenchymal stem cells", None,
     ),
     (
         "NCT03392311", "PHASE1", "adipose-derived multipotent mesenchymal stem cells", AD_MSC, AD, "ALLOGENEIC",
-        "2000000", None, "cells/kg", "2 million cells/kg",
+        "2000000", None, "cells/kg", "2 million cells/kg", None,
     ),
     (
         "NCT03392311", "PHASE2", "adipose-derived multipotent mesenchymal stem cells", AD_MSC, AD, "ALLOGENEIC",
-        "2000000", None, "cells/kg", "2 million cells/kg",
+        "2000000", None, "cells/kg", "2 million cells/kg", None,
     ),
 ]  # fmt: skip
 
@@ -694,7 +694,7 @@ def test_cell_therapy_doses(cell_store: TrialStore, fixture_world: World) -> Non
     ):
         store.add(ox.Quad(s_, p_, o_, g))
     _, rows = Q.run_query("cell-therapy-doses", {}, store=store)
-    extra_row = ("NCT01420432", "PHASE1", "extra cells", AD_MSC, None, None, None, None, None, None)
+    extra_row = ("NCT01420432", "PHASE1", "extra cells", AD_MSC, None, None, None, None, None, None, None)
     assert [tuple(r.values()) for r in rows] == [DOSE_ROWS[0], extra_row, *DOSE_ROWS[1:]]
     recs = {r.nct: r for r in fixture_world.records if r.format == "ctgov-classic-json"}
     for condition in ("D001327", "mesh:D013167", "psoriasis"):
@@ -776,7 +776,7 @@ def _dosed_store() -> TrialStore:
             nct_id="NCT09900902",
             source=reg,
             phases=[Phase.PHASE1],
-            interventions=[Intervention("cytoxan", InterventionType.DRUG, "750 mg/m2 every 4 weeks")],
+            interventions=[Intervention("cytoxan", InterventionType.DRUG, "750 mg/m2 every 4 weeks (maximum 2 g)")],
         ),
     ]
     store = TrialStore(None)
@@ -785,13 +785,15 @@ def _dosed_store() -> TrialStore:
     return store
 
 
-# (nct_id, phase, name, stated_in, dose, dose_max, unit, dose_text), read from the texts above
+# (nct_id, phase, name, stated_in, dose, dose_max, unit, dose_text, dose_qualifier), read
+# from the texts above; "(maximum 2 g)" is a limit, and its value (2) orders it first
 INTERVENTION_DOSE_ROWS = [
-    ("NCT09900901", "PHASE2", "Cyclophosphamide", "Conditioning", "1.5", None, "g/m2", "1.5 g/m2"),
-    ("NCT09900901", "PHASE2", "Cyclophosphamide", "intervention", "50", None, "mg/kg", "50 mg/kg"),
-    ("NCT09900901", "PHASE3", "Cyclophosphamide", "Conditioning", "1.5", None, "g/m2", "1.5 g/m2"),
-    ("NCT09900901", "PHASE3", "Cyclophosphamide", "intervention", "50", None, "mg/kg", "50 mg/kg"),
-    ("NCT09900902", "PHASE1", "cytoxan", "intervention", "750", None, "mg/m2", "750 mg/m2"),
+    ("NCT09900901", "PHASE2", "Cyclophosphamide", "Conditioning", "1.5", None, "g/m2", "1.5 g/m2", None),
+    ("NCT09900901", "PHASE2", "Cyclophosphamide", "intervention", "50", None, "mg/kg", "50 mg/kg", None),
+    ("NCT09900901", "PHASE3", "Cyclophosphamide", "Conditioning", "1.5", None, "g/m2", "1.5 g/m2", None),
+    ("NCT09900901", "PHASE3", "Cyclophosphamide", "intervention", "50", None, "mg/kg", "50 mg/kg", None),
+    ("NCT09900902", "PHASE1", "cytoxan", "intervention", "2", None, "g", "maximum 2 g", "AT_MOST"),
+    ("NCT09900902", "PHASE1", "cytoxan", "intervention", "750", None, "mg/m2", "750 mg/m2", None),
 ]
 
 

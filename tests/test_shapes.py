@@ -50,7 +50,7 @@ NODES = {
     "iv": f"{B}/intervention/uc-msc-infusion",
     "ct": f"{B}/intervention/uc-msc-infusion/cell-therapy",
     "dose": f"{B}/intervention/uc-msc-infusion/dose/1000000-cells-per-kg",
-    "armdose": f"{B}/arm/uc-msc/dose/1000000-2000000-cells-per-kg",
+    "armdose": f"{B}/arm/uc-msc/dose/approximately-1000000-2000000-cells-per-kg",
     "link": f"{B}/condition/psoriasis/link/exact/mesh-d011565",
     "arm": f"{B}/arm/uc-msc",
     "arm2": f"{B}/arm/placebo",
@@ -630,6 +630,8 @@ case(
     one("Dose-unit", V, "Pattern", typed("1", "integer")),
 )
 enum_prop("Dose-basis", "dose", "doseBasis", "DoseBasis", "BODY_SURFACE_AREA")
+# the arm states "approximately 1-2 million cells/kg"
+enum_prop("Dose-qualifier", "armdose", "doseQualifier", "DoseQualifier", "AT_MOST")
 string_prop("Dose-text", "dose", "doseText", required=True)
 
 string_prop("Outcome-measure", "outcome", "measure", required=True)
