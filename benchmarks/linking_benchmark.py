@@ -28,12 +28,15 @@ to descriptors by exact preferred name):
   condition text (word order aside); "inside share" is the share of links found inside
   a longer condition name.
 
-Two predictions are scored, with the same definitions: "conditions", the descriptors
-linked from the conditions (what the issue's targets refer to), and "conditions +
+Three predictions are scored, with the same definitions: "conditions", the descriptors
+linked from the conditions (what the issue's targets refer to); "conditions +
 keywords", those together with the trial's keyword links (a keyword whose whole text is
-a MeSH disease name or entry term; ``tkg:keywordLink`` in the graph). The text ceiling of
-the second counts the keywords' text too. Each disagreement is also classed as more
-specific than one of the trial's registry terms (a descendant of it) or not.
+a MeSH disease name or entry term; ``tkg:keywordLink`` in the graph); and "conditions +
+titles", an experiment that trialkg does not ship: the brief and official titles are
+linked as if they were two more conditions, to measure what reading the titles (from
+which the registry takes some of its terms) would gain and cost. The text ceiling of
+each counts the texts it reads. Each disagreement is also classed as more specific
+than one of the trial's registry terms (a descendant of it) or not.
 
 Usage: python benchmarks/linking_benchmark.py [--shared DIR] [--show N]
 """
@@ -58,7 +61,7 @@ from _machine import describe, markdown
 from kg.enums import LinkMethod
 from kg.linking import Linker
 from kg.linking.normalise import ordered_key, words
-from kg.model import Trial
+from kg.model import Condition, Trial
 from kg.sources import SNIFF_BYTES, detect
 from kg.vocab import import_paths
 
@@ -164,29 +167,20 @@ def evaluate(
     descriptors linked against the registry's. Two predictions per trial: the
     conditions' links alone ("conditions"), and those with the trial's keyword links
     ("conditions + keywords"); the text ceiling of each counts the texts it reads."""
-    out: dict[str, dict[str, Tally]] = {"conditions": defaultdict(Tally), "conditions + keywords": defaultdict(Tally)}
+    out: dict[str, dict[str, Tally]] = {
+        "conditions": defaultdict(Tally),
+        "conditions + keywords": defaultdict(Tally),
+        "conditions + titles": defaultdict(Tally),
+    }
     n_linked = 0
     for fmt, trial in trials:
         gold, unknown = gold_of(linker, trial)
         if not gold:
             continue
-        hidden = copy.deepcopy(trial)
-        hidden.condition_mesh = []
-        hidden.condition_mesh_ancestors = []
-        hidden.condition_mesh_names = []
-        for c in hidden.conditions:
-            c.links = []
-        hidden.keyword_links = []
+        hidden = _hidden(trial)
         linker.link(hidden)
         n_linked += 1
-        pred: dict[str, str] = {}
-        whole: set[str] = set()
-        for c in hidden.conditions:
-            for link in c.links:
-                if link.vocabulary == "MESH" and link.method is not LinkMethod.REGISTRY:
-                    pred.setdefault(link.iri, c.name)
-                    if _same_words(link.matched or "", c.name):
-                        whole.add(link.iri)
+        pred, whole = _condition_links(hidden)
         cond_words = [words(c.name, drop_parentheses=True) for c in trial.conditions]
         tally = score(
             linker, gold=gold, unknown=unknown, pred=pred, whole=whole, text_words=cond_words, names=names, trial=trial
@@ -210,7 +204,54 @@ def evaluate(
             trial=trial,
         )
         out["conditions + keywords"][fmt].add(tally)
+        titles = [t for t in (trial.brief_title, trial.official_title) if t]
+        with_titles = _hidden(trial)
+        with_titles.conditions.extend(Condition(name=t) for t in titles)
+        linker.link(with_titles)
+        title_pred, title_whole = _condition_links(with_titles)
+        n_cond = len(trial.conditions)
+        for c in with_titles.conditions[n_cond:]:
+            for link in c.links:
+                if link.vocabulary == "MESH" and link.iri in title_pred and link.iri not in pred:
+                    title_pred[link.iri] = f"title {c.name[:70]}"
+        tally = score(
+            linker,
+            gold=gold,
+            unknown=unknown,
+            pred=title_pred,
+            whole=title_whole,
+            text_words=cond_words + [words(t, drop_parentheses=True) for t in titles],
+            names=names,
+            trial=trial,
+        )
+        out["conditions + titles"][fmt].add(tally)
     return out, n_linked
+
+
+def _hidden(trial: Trial) -> Trial:
+    """A copy of ``trial`` without the registry's condition terms and without links."""
+    hidden = copy.deepcopy(trial)
+    hidden.condition_mesh = []
+    hidden.condition_mesh_ancestors = []
+    hidden.condition_mesh_names = []
+    for c in hidden.conditions:
+        c.links = []
+    hidden.keyword_links = []
+    return hidden
+
+
+def _condition_links(trial: Trial) -> tuple[dict[str, str], set[str]]:
+    """The MeSH descriptors linked from ``trial``'s conditions (each with the first
+    condition it came from), and those whose matched term is a whole condition."""
+    pred: dict[str, str] = {}
+    whole: set[str] = set()
+    for c in trial.conditions:
+        for link in c.links:
+            if link.vocabulary == "MESH" and link.method is not LinkMethod.REGISTRY:
+                pred.setdefault(link.iri, c.name)
+                if _same_words(link.matched or "", c.name):
+                    whole.add(link.iri)
+    return pred, whole
 
 
 def score(
