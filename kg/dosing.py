@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from kg.enums import DoseBasis, DoseQualifier
@@ -78,6 +78,9 @@ class Dose:
     basis: DoseBasis | None
     text: str
     qualifier: DoseQualifier | None = None
+    #: Where the words of the statement begin in the text read (qualifier included; for
+    #: each dose of a list or range, where the list begins).
+    start: int = field(default=0, compare=False)
 
 
 _SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻", "0123456789+-")
@@ -447,6 +450,7 @@ def find_doses(text: str, *, counts_are_cells: bool = False) -> list[Dose]:
                     basis,
                     " ".join((lead + span).split()),
                     qualified[0] if qualified else None,
+                    qualified[1] if qualified else numbers[0].start,
                 )
             )
     return doses

@@ -24,7 +24,7 @@ from kg import __version__
 from kg import terms as T
 from kg.dosing import Dose, find_doses
 from kg.enums import InterventionType, UnknownValue, coerce
-from kg.model import Age, Contact, Link, Location, Outcome, Trial, TrialDate
+from kg.model import Age, Contact, DoseSubstance, Link, Location, Outcome, Trial, TrialDate
 
 _Item = TypeVar("_Item")
 
@@ -288,10 +288,11 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
     iv_keys = [T.lookup_key(iv.name) for iv in trial.interventions]
     for key in dict.fromkeys(iv_keys):
         add(Quad(t, T.interventionNameKey, Literal(key), g))
-    for i, (iv, s, name_key) in enumerate(
-        zip(trial.interventions, _unique_slugs(i.name for i in trial.interventions), iv_keys, strict=True), start=1
-    ):
-        n = NamedNode(f"{base}/intervention/{s}")
+    iv_list = [NamedNode(f"{base}/intervention/{s}") for s in _unique_slugs(i.name for i in trial.interventions)]
+    # interventions linked to a concept or typed as cell therapies: a dose naming a
+    # substance that is not theirs is not theirs either (see _dose_of)
+    known: set[NamedNode] = set()
+    for i, (iv, n, name_key) in enumerate(zip(trial.interventions, iv_list, iv_keys, strict=True), start=1):
         iv_nodes.setdefault(iv.name.casefold(), n)
         if iv.type is not None:
             iv_typed.setdefault((iv.type.value, iv.name.casefold()), n)
@@ -319,11 +320,24 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
             lit(cn, T.evidenceText, ct.evidence)
         for label in iv.arm_labels:
             naming_arm.setdefault(label.casefold(), []).append(n)
-        own = _doses(add, n, (iv.name, *iv.other_names, iv.description), g, cells=iv.cell_therapy is not None)
+        if iv.links or iv.cell_therapy is not None:
+            known.add(n)
+        own = _doses(
+            add,
+            n,
+            (iv.name, *iv.other_names, iv.description),
+            g,
+            cells=iv.cell_therapy is not None,
+            substances=trial.dose_substances,
+        )
+        for dn, sub, _ in own:
+            for target in _dose_of(sub, [n], iv_list, known):
+                add(Quad(dn, T.doseOf, target, g))
         if iv.cell_therapy is not None:
             cell_nodes.add(n)
-            for dn in own:
-                add(Quad(n, T.cellDose, dn, g))
+            for dn, _, is_cells in own:
+                if is_cells:
+                    add(Quad(n, T.cellDose, dn, g))
     for i, (a, s) in enumerate(_keyed(trial.arms, lambda x: x.label), start=1):
         n = NamedNode(f"{base}/arm/{s}")
         add(Quad(t, T.arm, n, g))
@@ -340,10 +354,14 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
             add(Quad(n, T.armIntervention, target, g))
         # a cell count stated by an arm is a dose of each cell therapy the arm gives
         given = [x for x in targets if x in cell_nodes]
-        arm_cell_doses = _doses(add, n, (a.label, a.description), g, cells=bool(given))
+        arm_doses = _doses(add, n, (a.label, a.description), g, cells=bool(given), substances=trial.dose_substances)
+        for dn, sub, _ in arm_doses:
+            for target in _dose_of(sub, targets, iv_list, known):
+                add(Quad(dn, T.doseOf, target, g))
         for target in given:
-            for dn in arm_cell_doses:
-                add(Quad(target, T.cellDose, dn, g))
+            for dn, _, is_cells in arm_doses:
+                if is_cells:
+                    add(Quad(target, T.cellDose, dn, g))
 
     # -- outcomes
     for prop, kind, items in (
@@ -482,22 +500,39 @@ def _decimal(d: Decimal) -> Literal:
     return Literal(format(d.normalize(), "f"), datatype=T.XSD_DECIMAL)
 
 
-def _doses(add, owner: NamedNode, texts: Iterable[str | None], g: NamedNode, *, cells: bool) -> list[NamedNode]:  # type: ignore[no-untyped-def]
+def _doses(  # type: ignore[no-untyped-def]
+    add,
+    owner: NamedNode,
+    texts: Iterable[str | None],
+    g: NamedNode,
+    *,
+    cells: bool,
+    substances: dict[str, dict[int, DoseSubstance]],
+) -> list[tuple[NamedNode, DoseSubstance | None, bool]]:
     """The doses stated in an intervention's or arm's texts (name first, then the others),
-    each distinct value, range and unit once, positioned in order of first mention.
-    ``cells``: the owner is (or gives) a cell therapy (:func:`kg.dosing.find_doses`).
-    Returns the nodes of the doses that count cells."""
+    each distinct substance, qualifier, value, range and unit once, positioned in order of
+    first mention. ``cells``: the owner is (or gives) a cell therapy
+    (:func:`kg.dosing.find_doses`); ``substances``: the linker's substances named before
+    doses (:attr:`kg.model.Trial.dose_substances`). Returns each dose's node, the
+    substance it names and whether it counts cells."""
     seen: set[tuple[object, ...]] = set()
-    cell_doses: list[NamedNode] = []
+    out: list[tuple[NamedNode, DoseSubstance | None, bool]] = []
     for text in texts:
         if not text:
             continue
+        named = substances.get(text, {})
         for d in find_doses(text, counts_are_cells=cells):
-            key = (d.qualifier, d.value, d.max_value, d.unit)
+            sub = named.get(d.start)
+            key = (sub.iri if sub else None, d.qualifier, d.value, d.max_value, d.unit)
             if key in seen:
                 continue
             seen.add(key)
-            dn = NamedNode(f"{owner.value}/dose/{_dose_segment(d)}")
+            segment = _dose_segment(d)
+            words = d.text
+            if sub is not None:
+                segment = f"{T.slug(text[sub.start : sub.end])}-{segment}"
+                words = " ".join((text[sub.start : d.start] + d.text).split())
+            dn = NamedNode(f"{owner.value}/dose/{segment}")
             add(Quad(owner, T.dose, dn, g))
             add(Quad(dn, T.RDF_TYPE, T.Dose, g))
             add(Quad(dn, T.position, _int(len(seen)), g))
@@ -509,10 +544,27 @@ def _doses(add, owner: NamedNode, texts: Iterable[str | None], g: NamedNode, *, 
                 add(Quad(dn, T.doseBasis, _enum(d.basis), g))
             if d.qualifier is not None:
                 add(Quad(dn, T.doseQualifier, _enum(d.qualifier), g))
-            add(Quad(dn, T.doseText, Literal(d.text), g))
-            if d.unit.startswith("cells"):
-                cell_doses.append(dn)
-    return cell_doses
+            if sub is not None:
+                add(Quad(dn, T.doseSubstance, NamedNode(sub.iri), g))
+            add(Quad(dn, T.doseText, Literal(words), g))
+            out.append((dn, sub, d.unit.startswith("cells")))
+    return out
+
+
+def _dose_of(
+    sub: DoseSubstance | None, owners: list[NamedNode], interventions: list[NamedNode], known: set[NamedNode]
+) -> list[NamedNode]:
+    """The interventions a dose is of (``tkg:doseOf``). ``owners``: the intervention whose
+    text states it, or the interventions the arm whose text states it gives. A dose
+    naming no substance is its one owner's (an arm giving several: nobody's for sure); a
+    dose naming a substance is the interventions' that the substance is (or is broader or
+    narrower than), and else its one owner's when that is neither linked to a concept nor
+    a typed cell therapy (a brand or a misspelling the vocabulary does not relate)."""
+    if sub is None:
+        return owners if len(owners) == 1 else []
+    if sub.of:
+        return [interventions[k] for k in sub.of]
+    return owners if len(owners) == 1 and owners[0] not in known else []
 
 
 def _links(add, node: NamedNode, links: list[Link], g: NamedNode) -> None:  # type: ignore[no-untyped-def]

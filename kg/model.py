@@ -114,6 +114,20 @@ class Link:
     label: str | None = None  # the concept's preferred label
 
 
+@dataclass(frozen=True, slots=True)
+class DoseSubstance:
+    """The substance a dose statement names right before its amount ("with mesna 40
+    mg/kg", "Cyclophosphamide 60 mg/kg/day"): ``iri`` of the vocabulary concept,
+    ``start`` and ``end``, where its name begins and ends in the text, and ``of``, the
+    positions (from 0) in ``Trial.interventions`` of the interventions whose concepts it
+    is, or is broader or narrower than."""
+
+    iri: str
+    start: int
+    end: int
+    of: tuple[int, ...] = ()
+
+
 @dataclass(slots=True)
 class Organization:
     name: str
@@ -290,6 +304,10 @@ class Trial:
     # MeSH disease concepts named by a whole keyword (the linker's, at trial level;
     # condition links stay on the conditions)
     keyword_links: list[Link] = field(default_factory=list)
+    # The substances that intervention and arm texts name right before a dose (the
+    # linker's): text -> where the dose statement begins in it (kg.dosing.Dose.start) ->
+    # the substance. A dose with none here is the intervention's, or the arm's.
+    dose_substances: dict[str, dict[int, DoseSubstance]] = field(default_factory=dict)
     # design
     study_type: StudyType | None = None
     phases: list[Phase] = field(default_factory=list)

@@ -43,7 +43,10 @@ selects for it (passing on ``exact``), and an
 ``intervention-matches`` query selects (a selector query runs without its final
 ``ORDER BY`` line: only the set it selects is used); when optional, these also bind ``?p_any``
 (``true`` when the parameter is not given: the query then takes every trial). A clause
-over a variable with no values has an empty data block and matches nothing.
+over a variable with no values has an empty data block and matches nothing; a concept-IRI
+variable (``?p_iri``) with no values is bound instead to ``<urn:trialkg:no-value>``, an
+IRI that names nothing, so that a property path ending in it has a bound end (Virtuoso
+refuses to compile one with neither end bound) and still matches nothing.
 
 **Same rows everywhere.** Every step runs on the same backend, an embedded store or an
 endpoint, with the same query texts, and every query names its graphs (``GRAPH ?g``),
@@ -391,7 +394,11 @@ def render(query: SavedQuery, data: Mapping[str, Sequence[Term | None]]) -> str:
     for clause in values_clauses(text):
         if not clause.variables or clause.variables[0] not in query.variables:
             continue
-        rows = list(itertools.product(*(data[v] for v in clause.variables)))
+        # a concept-IRI variable with no values gets one IRI that names nothing: Virtuoso
+        # refuses to compile a property path with neither end bound, as an empty VALUES
+        # leaves its end ("?narrower skos:broader+ ?condition_iri")
+        columns = [data[v] or ([_NO_VALUE] if v.endswith("_iri") else []) for v in clause.variables]
+        rows = list(itertools.product(*columns))
         cells = [[_sparql_term(t) for t in row] for row in rows]
         block = " ".join(("(" + " ".join(c) + ")") if clause.tuple_form else c[0] for c in cells)
         pieces.append(text[pos : clause.start])
@@ -400,6 +407,9 @@ def render(query: SavedQuery, data: Mapping[str, Sequence[Term | None]]) -> str:
     pieces.append(text[pos:])
     return "".join(pieces)
 
+
+#: The value of a concept-IRI parameter variable that has none (see :func:`render`).
+_NO_VALUE = ox.NamedNode("urn:trialkg:no-value")
 
 #: A query's final ORDER BY clause (the last line of every saved query that has one)
 _FINAL_ORDER_BY = re.compile(r"\nORDER BY [^\n{}]*\s*\Z")

@@ -104,6 +104,7 @@ def _record(store: TrialStore, graph: str) -> dict[str, Any]:
                 "unit": r.one(d, T.doseUnit),
                 "basis": r.one(d, T.doseBasis),
                 "qualifier": r.one(d, T.doseQualifier),
+                "substance": r.one(d, T.doseSubstance),
                 "text": r.one(d, T.doseText),
             }
             for d in r.nodes(node, T.dose)

@@ -227,6 +227,8 @@ doseMaxValue = tkg("doseMaxValue")
 doseUnit = tkg("doseUnit")
 doseBasis = tkg("doseBasis")
 doseQualifier = tkg("doseQualifier")
+doseSubstance = tkg("doseSubstance")
+doseOf = tkg("doseOf")
 doseText = tkg("doseText")
 cellDose = tkg("cellDose")
 

@@ -44,6 +44,7 @@ from kg.model import (
     CellTherapy,
     Condition,
     Contact,
+    DoseSubstance,
     Eligibility,
     Intervention,
     Link,
@@ -63,6 +64,13 @@ from kg.model import (
 NCT = "NCT09900042"
 MESH = "http://id.nlm.nih.gov/mesh/"
 OBO = "http://purl.obolibrary.org/obo/"
+
+
+# The placebo arm names the substance of its one dose (the linker's finding, set by hand)
+PLACEBO_ARM = "Saline infusions with prednisone 1 mg/kg"
+PREDNISONE = DoseSubstance(
+    MESH + "D011241", PLACEBO_ARM.index("prednisone"), PLACEBO_ARM.index("prednisone") + len("prednisone")
+)
 
 
 def maximal_trial(*, notes: bool = True) -> Trial:
@@ -144,7 +152,7 @@ def maximal_trial(*, notes: bool = True) -> Trial:
                 "MSC infusions of approximately 1-2 million cells/kg",
                 ["Biological: UC-MSC infusion"],
             ),
-            Arm("Placebo", ArmType.PLACEBO_COMPARATOR, "Saline infusions", ["Drug: Saline"]),
+            Arm("Placebo", ArmType.PLACEBO_COMPARATOR, PLACEBO_ARM, ["Drug: Saline"]),
         ],
         interventions=[
             Intervention(
@@ -204,4 +212,5 @@ def maximal_trial(*, notes: bool = True) -> Trial:
         has_results=True,
         condition_mesh_names=["Psoriasis"],
         intervention_mesh_names=["Sodium Chloride"],
+        dose_substances={PLACEBO_ARM: {PLACEBO_ARM.index("1 mg/kg"): PREDNISONE}},
     )

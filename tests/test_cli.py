@@ -70,6 +70,7 @@ def test_show_json_facts_come_from_the_record(store: Path) -> None:
                     "unit": "cells/kg",
                     "basis": "BODY_WEIGHT",
                     "qualifier": None,
+                    "substance": None,
                     "text": "1 million cells/kg",
                 }
             ],

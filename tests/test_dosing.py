@@ -450,9 +450,9 @@ def test_a_limit_is_kept_in_the_graph_and_shown(tmp_path: Path) -> None:
     (iv,) = json.loads(result.output)["interventions"]
     assert iv["doses"] == [
         {"value": 375, "max_value": None, "unit": "mg/m2", "basis": "BODY_SURFACE_AREA", "qualifier": None,
-         "text": "375 mg/m^2/dose"},
+         "substance": None, "text": "375 mg/m^2/dose"},
         {"value": 500, "max_value": None, "unit": "mg", "basis": None, "qualifier": "AT_MOST",
-         "text": "maximum 500 mg/dose"},
+         "substance": None, "text": "maximum 500 mg/dose"},
     ]  # fmt: skip
     result = runner.invoke(app, ["show", "NCT09900977", "--store", store])
     assert result.exit_code == 0, result.output

@@ -33,7 +33,7 @@ from kg.errors import QueryError
 from kg.ingest import ingest
 from kg.load import load
 from kg.mapping import MappingOptions, trial_quads
-from kg.model import Arm, CellTherapy, Intervention, Link, Source, Trial
+from kg.model import Arm, CellTherapy, DoseSubstance, Intervention, Link, Source, Trial
 from kg.reader import read_trials
 from kg.remote import Credentials
 from kg.resources import queries_dir
@@ -748,35 +748,55 @@ def _fields(r: Record) -> dict[str, Any]:
     }
 
 
+CY, MESNA, CY_SALT = (T.mesh_iri(x).value for x in ("D003520", "D015080", "C999001"))
+CY_TEXT = "50 mg/kg on day -3 with mesna 40 mg/kg"
+CONDITIONING = "Cyclophosphamide 1.5 g/m2 once"
+COMBINED = "Cyclophosphamide 60 mg/kg/day and MSC"
+CYTOXAN = "750 mg/m2 every 4 weeks (maximum 2 g) with mesna 400 mg/m2"
+
+
+def _named(text: str, dose: str, name: str, iri: str, *of: int) -> dict[int, DoseSubstance]:
+    """The linker's finding, by hand: ``name`` in ``text`` names the substance of ``dose``,
+    which is the concept of the trial's interventions at positions ``of``."""
+    return {text.index(dose): DoseSubstance(iri, text.index(name), text.index(name) + len(name), of)}
+
+
 def _dosed_store() -> TrialStore:
-    """Two hand-written trials whose doses are worked out by hand below."""
+    """Two hand-written trials whose doses are worked out by hand below. The first's
+    Cyclophosphamide is linked to its MeSH concept; the arm "Conditioning" names a salt of
+    it (a concept the linker finds narrower than it), "Combined" names it."""
     reg = Source(SourceFormat.CTGOV_V2_JSON, "dosed.json", "sha256:0")
+    cy = Link(CY, "MESH", LinkMethod.EXACT, matched="Cyclophosphamide")
     trials = [
         Trial(
             nct_id="NCT09900901",
             source=reg,
             phases=[Phase.PHASE2, Phase.PHASE3],
             interventions=[
-                Intervention("Cyclophosphamide", InterventionType.DRUG, "50 mg/kg on day -3", other_names=["Cytoxan"]),
+                Intervention("Cyclophosphamide", InterventionType.DRUG, CY_TEXT, other_names=["Cytoxan"], links=[cy]),
                 Intervention("MSC", InterventionType.BIOLOGICAL, "Bone marrow MSCs"),
+                # its dose is stated in Cyclophosphamide's text
+                Intervention("Mesna", InterventionType.DRUG, None, links=[Link(MESNA, "MESH", LinkMethod.EXACT)]),
             ],
             arms=[
-                # gives cyclophosphamide alone: its dose is cyclophosphamide's
-                Arm("Conditioning", None, "Cyclophosphamide 1.5 g/m2 once", ["Drug: Cyclophosphamide"]),
-                # gives two interventions: its doses belong to neither for sure
-                Arm(
-                    "Combined",
-                    None,
-                    "Cyclophosphamide 60 mg/kg/day and MSC",
-                    ["Drug: Cyclophosphamide", "Biological: MSC"],
-                ),
+                # gives cyclophosphamide alone
+                Arm("Conditioning", None, CONDITIONING, ["Drug: Cyclophosphamide"]),
+                # gives two interventions: its doses are an intervention's when they name it
+                Arm("Combined", None, COMBINED, ["Drug: Cyclophosphamide", "Biological: MSC"]),
             ],
+            dose_substances={
+                CY_TEXT: _named(CY_TEXT, "40 mg", "mesna", MESNA, 2),
+                CONDITIONING: _named(CONDITIONING, "1.5", "Cyclophosphamide", CY_SALT, 0),
+                COMBINED: _named(COMBINED, "60", "Cyclophosphamide", CY, 0),
+            },
         ),
         Trial(
             nct_id="NCT09900902",
             source=reg,
             phases=[Phase.PHASE1],
-            interventions=[Intervention("cytoxan", InterventionType.DRUG, "750 mg/m2 every 4 weeks (maximum 2 g)")],
+            # linked to no concept: a dose naming a substance stays its own
+            interventions=[Intervention("cytoxan", InterventionType.DRUG, CYTOXAN)],
+            dose_substances={CYTOXAN: _named(CYTOXAN, "400", "mesna", MESNA)},
         ),
     ]
     store = TrialStore(None)
@@ -785,15 +805,21 @@ def _dosed_store() -> TrialStore:
     return store
 
 
-# (nct_id, phase, name, stated_in, dose, dose_max, unit, dose_text, dose_qualifier), read
-# from the texts above; "(maximum 2 g)" is a limit, and its value (2) orders it first
+# (nct_id, phase, name, stated_in, dose, dose_max, unit, dose_text, dose_qualifier,
+# dose_substance), read from the texts above: mesna's 40 mg/kg in Cyclophosphamide's text
+# is no dose of it; "(maximum 2 g)" is a limit, and its value (2) orders it first
 INTERVENTION_DOSE_ROWS = [
-    ("NCT09900901", "PHASE2", "Cyclophosphamide", "Conditioning", "1.5", None, "g/m2", "1.5 g/m2", None),
-    ("NCT09900901", "PHASE2", "Cyclophosphamide", "intervention", "50", None, "mg/kg", "50 mg/kg", None),
-    ("NCT09900901", "PHASE3", "Cyclophosphamide", "Conditioning", "1.5", None, "g/m2", "1.5 g/m2", None),
-    ("NCT09900901", "PHASE3", "Cyclophosphamide", "intervention", "50", None, "mg/kg", "50 mg/kg", None),
-    ("NCT09900902", "PHASE1", "cytoxan", "intervention", "2", None, "g", "maximum 2 g", "AT_MOST"),
-    ("NCT09900902", "PHASE1", "cytoxan", "intervention", "750", None, "mg/m2", "750 mg/m2", None),
+    (*p, "Cyclophosphamide", *row)
+    for p in (("NCT09900901", "PHASE2"), ("NCT09900901", "PHASE3"))
+    for row in (
+        ("Combined", "60", None, "mg/kg/day", "Cyclophosphamide 60 mg/kg/day", None, CY),
+        ("Conditioning", "1.5", None, "g/m2", "Cyclophosphamide 1.5 g/m2", None, CY_SALT),
+        ("intervention", "50", None, "mg/kg", "50 mg/kg", None, None),
+    )
+] + [
+    ("NCT09900902", "PHASE1", "cytoxan", "intervention", "2", None, "g", "maximum 2 g", "AT_MOST", None),
+    ("NCT09900902", "PHASE1", "cytoxan", "intervention", "400", None, "mg/m2", "mesna 400 mg/m2", None, MESNA),
+    ("NCT09900902", "PHASE1", "cytoxan", "intervention", "750", None, "mg/m2", "750 mg/m2", None, None),
 ]
 
 
@@ -806,10 +832,16 @@ def test_intervention_doses() -> None:
 
     # "cytoxan" is the first trial's other name and the second trial's name
     assert run(intervention="cytoxan") == INTERVENTION_DOSE_ROWS
-    assert run(intervention="Cyclophosphamide") == INTERVENTION_DOSE_ROWS[:4]
-    assert run(intervention="cyclophosphamide", per_kg=True) == [INTERVENTION_DOSE_ROWS[1], INTERVENTION_DOSE_ROWS[3]]
-    # the MSC's only arm gives cyclophosphamide too, and its own text states no dose
+    assert run(intervention="Cyclophosphamide") == INTERVENTION_DOSE_ROWS[:6]
+    per_kg = [r for r in INTERVENTION_DOSE_ROWS[:6] if "/kg" in r[6]]
+    assert run(intervention="cyclophosphamide", per_kg=True) == per_kg and len(per_kg) == 4
+    # the MSC's own text states no dose, and its only arm's dose names cyclophosphamide
     assert run(intervention="msc") == []
+    # mesna's dose, stated in cyclophosphamide's text
+    assert run(intervention="mesna") == [
+        (nct, phase, "Mesna", "Cyclophosphamide", "40", None, "mg/kg", "mesna 40 mg/kg", None, MESNA)
+        for nct, phase in (("NCT09900901", "PHASE2"), ("NCT09900901", "PHASE3"))
+    ]
 
 
 def test_source_conflicts(world: World) -> None:
@@ -1113,6 +1145,27 @@ def test_virtuoso_gives_the_same_rows(fixture_world: World, tmp_path: Path, monk
             here = Q.run_query(name, params, store=fixture_world.store)
             there = Q.run_query(name, params, endpoint=server.sparql)
             assert there == here, (name, params)
+
+
+@pytest.mark.server
+def test_virtuoso_reads_dose_substances_alike(tmp_path: Path) -> None:
+    """intervention-doses on Virtuoso, on the hand-written doses whose substances decide
+    the rows (test_intervention_doses): the same rows as on the embedded store."""
+    ts = TrialStore(tmp_path / "store")
+    ts.store.bulk_extend(_dosed_store().store.quads_for_pattern(None, None, None, None))
+    ts.flush()
+    with running_virtuoso(tmp_path / "virtuoso") as server:
+        auth = Credentials(server.user, server.password)
+        load(ts, server.sparql_auth, graph_store=server.graph_store, auth=auth, vocab=True)
+        for params in ({"intervention": x} for x in ("cytoxan", "Cyclophosphamide", "mesna", "msc")):
+            here = Q.run_query("intervention-doses", params, store=ts)
+            there = Q.run_query("intervention-doses", params, endpoint=server.sparql)
+            assert there == here, params
+        assert [tuple(r.values()) for r in here[1]] == []
+        assert [
+            tuple(r.values())
+            for r in Q.run_query("intervention-doses", {"intervention": "cytoxan"}, endpoint=server.sparql)[1]
+        ] == INTERVENTION_DOSE_ROWS
 
 
 # --------------------------------------------------------------------------

@@ -51,6 +51,7 @@ NODES = {
     "ct": f"{B}/intervention/uc-msc-infusion/cell-therapy",
     "dose": f"{B}/intervention/uc-msc-infusion/dose/1000000-cells-per-kg",
     "armdose": f"{B}/arm/uc-msc/dose/approximately-1000000-2000000-cells-per-kg",
+    "drugdose": f"{B}/arm/placebo/dose/prednisone-1-mg-per-kg",
     "link": f"{B}/condition/psoriasis/link/exact/mesh-d011565",
     "arm": f"{B}/arm/uc-msc",
     "arm2": f"{B}/arm/placebo",
@@ -632,6 +633,22 @@ case(
 enum_prop("Dose-basis", "dose", "doseBasis", "DoseBasis", "BODY_SURFACE_AREA")
 # the arm states "approximately 1-2 million cells/kg"
 enum_prop("Dose-qualifier", "armdose", "doseQualifier", "DoseQualifier", "AT_MOST")
+class_prop("Dose-doseOf", "dose", "doseOf")
+# the placebo arm's "prednisone 1 mg/kg" names its substance
+case(
+    "Dose-substance/max",
+    "drugdose",
+    "doseSubstance",
+    ADD(iri("http://id.nlm.nih.gov/mesh/D015080")),
+    one("Dose-substance", V, "MaxCount"),
+)
+case(
+    "Dose-substance/nodeKind",
+    "drugdose",
+    "doseSubstance",
+    SET(s("D011241")),
+    one("Dose-substance", V, "NodeKind", s("D011241")),
+)
 string_prop("Dose-text", "dose", "doseText", required=True)
 
 string_prop("Outcome-measure", "outcome", "measure", required=True)

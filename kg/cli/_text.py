@@ -93,9 +93,12 @@ def trial_text(rec: dict[str, Any]) -> str:
 
 def _doses(add: Callable[[str], None], doses: list[dict[str, Any]] | None) -> None:
     """``dose: 2000000 cells/kg ("2 million cells/kg")``, a range as ``100000000-300000000``,
-    a limit or an estimate as ``dose: at most 500 mg ("maximum 500 mg/dose")``."""
+    a limit or an estimate as ``dose: at most 500 mg ("maximum 500 mg/dose")``, the
+    substance named before it as ``dose: 40 mg/kg of <http://id.nlm.nih.gov/mesh/D015080>
+    ("mesna 40 mg/kg")``."""
     for d in doses or []:
         amount = f"{d['value']}" + (f"-{d['max_value']}" if d.get("max_value") is not None else "")
         if d.get("qualifier"):
             amount = f"{d['qualifier'].lower().replace('_', ' ')} {amount}"
-        add(f'      dose: {amount} {d["unit"]} ("{d["text"]}")')
+        of = f" of <{d['substance']}>" if d.get("substance") else ""
+        add(f'      dose: {amount} {d["unit"]}{of} ("{d["text"]}")')

@@ -24,11 +24,12 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg import terms as T
+from kg.dosing import find_doses
 from kg.enums import InterventionType, LinkMethod
 from kg.linking.cells import CellEvidence, CellMatcher, Found, origin_of
-from kg.linking.index import INDEX_VERSION, Domain, Hit, LinkIndex, vocabulary_code, vocabulary_graphs
-from kg.linking.normalise import fold, words
-from kg.model import CellTherapy, Condition, Intervention, Link, MeshTerm, Trial
+from kg.linking.index import INDEX_VERSION, Concept, Domain, Hit, LinkIndex, vocabulary_code, vocabulary_graphs
+from kg.linking.normalise import fold, located_words, words
+from kg.model import CellTherapy, Condition, DoseSubstance, Intervention, Link, MeshTerm, Trial
 from kg.vocab.curated import Curated, bundled, curie_iri
 from kg.vocab.skos import value as _value
 
@@ -141,6 +142,21 @@ FORM_WORDS = frozenset(
     ]
 )
 _NUMBER = re.compile(r"^\d+(?:[.,]\d+)?%?$")
+#: Words that may stand between a substance's name and its dose ("mesna 40 mg/kg",
+#: "Cyclophosphamide: 50 mg/kg", "globulin at 3.5 mg/kg", "Pirfenidone at dose upto").
+_LINKING_WORDS = (  # noqa: SIM905 (a list of words, read as one)
+    "at in of a an the dose doses dosage daily total single given administered orally iv po is was will be"
+    " starting initial loading maintenance"
+).split()
+_DOSE_GAP = re.compile(rf"[\s:=,(–-]*(?:(?:{'|'.join(_LINKING_WORDS)})\b[\s:=,(–-]*)*", re.IGNORECASE)
+_LINKING = frozenset(_LINKING_WORDS)
+#: How far before a dose, in characters and in words, its substance's name is looked for.
+_SUBSTANCE_REACH = 120
+_SUBSTANCE_WORDS = 6
+#: MeSH trees of dosage forms, preparations and mixtures: not substances a dose is of.
+_NOT_SUBSTANCES = ("D20", "D25", "D26", "D27.720")
+_HAS_DIGIT = re.compile(r"\d")
+
 _SEPARATORS = re.compile(r"\s*(?:\+|/|,|;|&|\band\b|\bplus\b|\bwith\b)\s*", re.IGNORECASE)
 _TYPE_PREFIX = re.compile(r"^[A-Za-z ]+:\s+")
 
@@ -284,6 +300,7 @@ class Linker:
         self._link_conditions(trial)
         self._link_keywords(trial)
         self._link_interventions(trial)
+        self._dose_substances(trial)
 
     # -- conditions ----------------------------------------------------------------
 
@@ -566,6 +583,68 @@ class Linker:
                 _add(links, link)
         return links
 
+    # -- the substance a dose is stated for -----------------------------------------
+
+    def _dose_substances(self, trial: Trial) -> None:
+        """For each dose in an intervention's or arm's text, the substance whose name
+        stands right before it (:meth:`substance_before`), in ``trial.dose_substances``.
+        Without MeSH loaded there is nothing to find, and nothing is read."""
+        if not self.index.vocabularies.get("mesh"):
+            trial.dose_substances = {}
+            return
+        texts = [t for iv in trial.interventions for t in (iv.name, *iv.other_names, iv.description)]
+        texts += [t for a in trial.arms for t in (a.label, a.description)]
+        found: dict[str, dict[int, DoseSubstance]] = {}
+        owns: list[set[str]] | None = None
+        for text in dict.fromkeys(t for t in texts if t and _HAS_DIGIT.search(t)):
+            for start in dict.fromkeys(d.start for d in find_doses(text, counts_are_cells=True)):
+                substance = self.substance_before(text, start)
+                if substance is None:
+                    continue
+                if owns is None:
+                    owns = [self._own_concepts(iv) for iv in trial.interventions]
+                of = tuple(k for k, own in enumerate(owns) if self._related(substance.iri, own))
+                found.setdefault(text, {})[start] = DoseSubstance(substance.iri, substance.start, substance.end, of)
+                self.stats["doses naming a substance"] += 1
+        trial.dose_substances = found
+
+    def _own_concepts(self, iv: Intervention) -> set[str]:
+        """The concepts an intervention is linked to, and those they match in other
+        vocabularies."""
+        own = {link.iri for link in iv.links}
+        for iri in list(own):
+            concept = self.index.concept(iri)
+            if concept is not None:
+                own.update(concept.matches)
+        return own
+
+    def _related(self, iri: str, own: set[str]) -> bool:
+        """``iri`` is one of ``own``, or broader or narrower than one of them."""
+        ancestors = self.index.ancestors
+        return iri in own or not own.isdisjoint(ancestors(iri)) or any(iri in ancestors(o) for o in own)
+
+    def substance_before(self, text: str, start: int) -> DoseSubstance | None:
+        """The MeSH drug or chemical named right before ``start`` in ``text``, where a
+        dose statement begins: "with mesna 40 mg/kg" (Mesna), "anti-thymocyte globulin at
+        3.5 mg/kg/dose", "Cyclophosphamide (CTX) 50 mg/kg". Only linking words may stand
+        between the name and the dose (:data:`_DOSE_GAP`). Dosage forms, preparations and
+        mixtures ("tablets", "suspension", "placebo": MeSH D20, D25, D26 and D27.720) are
+        not substances; one word must have three letters or more."""
+        offset = max(0, start - _SUBSTANCE_REACH)
+        before = text[offset:start]
+        located = located_words(before)
+        for j in range(len(located) - 1, -1, -1):
+            if not _DOSE_GAP.fullmatch(before, located[j][2]):
+                return None
+            for n in range(min(_SUBSTANCE_WORDS, j + 1), 0, -1):
+                first = located[j - n + 1]
+                if first[0] in _LINKING or (n == 1 and len(first[0]) < 3):
+                    continue  # "of cyclophosphamide" is named from "cyclophosphamide"
+                hit = self.index.match_whole(before[first[1] : located[j][2]], Domain.CHEMICAL).get("MESH")
+                if hit is not None and _substance(hit.concept):
+                    return DoseSubstance(hit.concept.iri, offset + first[1], offset + located[j][2])
+        return None
+
     # -- cell therapies --------------------------------------------------------------
 
     def _type_cell_therapy(self, trial: Trial, iv: Intervention) -> CellTherapy | None:
@@ -659,6 +738,15 @@ class Linker:
 
 
 # -- helpers -----------------------------------------------------------------------
+
+
+def _substance(concept: Concept) -> bool:
+    """A MeSH chemical that a dose can be of: a supplementary concept, or a descriptor
+    with a Chemicals and Drugs tree (D) outside the dosage forms, preparations and
+    mixtures (Placebos, D26.660 and E02.785, is none)."""
+    if not concept.trees:
+        return concept.iri[len(T.MESH_NS) :].startswith("C")
+    return any(tn.startswith("D") and not tn.startswith(_NOT_SUBSTANCES) for tn in concept.trees)
 
 
 def _attribute(hit: Hit) -> bool:
