@@ -25,7 +25,8 @@ inferred. What is read:
   ``IU``, ``U`` (``units``), ``Gy`` and ``cGy``, each optionally per body weight (``/kg``,
   ``per kg``, ``per kilogram``, ``/kg body weight``, ``/kgBW``) or body surface area
   (``/m2``, ``/m²``) and per day (``/day``), then per administration (``/dose``,
-  ``/infusion``, ``/injection``, ``/fraction``: the unit stays as it is, a dose being
+  ``/infusion``, ``/injection``, ``/fraction``, or ``per dose`` and so on: the unit stays
+  as it is, a dose being
   the amount of one administration); the cells' bracketed abbreviation may
   stand before the basis ("stem cells (hMSC)/kg"), and "units of" before the cells
   ("10x10^6 unit of umbilical cord mesenchymal stem cells" counts cells);
@@ -158,11 +159,11 @@ _BASIS = re.compile(
     re.IGNORECASE,
 )
 _PER_DAY = re.compile(r"\s*(?:/|\bper\b)\s*(?:day|d)\b", re.IGNORECASE)
-# "/dose", "/infusion", "/fraction": each administration's amount, which is what a dose
+# "/dose", "per infusion", "/fraction": each administration's amount, which is what a dose
 # is, so the unit stays as it is ("375 mg/m^2/dose" is 375 mg/m2, "100x10^6
 # cells/infusion" 100 million cells); unlike "/mL" or "/min" it is no concentration or rate
 _PER_ADMINISTRATION = re.compile(
-    r"\s*/\s*(?:doses?|infusions?|injections?|administrations?|fractions?)\b", re.IGNORECASE
+    r"\s*(?:/|\bper\b)\s*(?:doses?|infusions?|injections?|administrations?|fractions?)\b", re.IGNORECASE
 )
 _OTHER_DENOMINATOR = re.compile(r"\s*/\s*[A-Za-zµμ]")
 _DIGIT = re.compile(r"\d")

@@ -248,6 +248,18 @@ FOUND = [
         "dose level 1 (75.25 Gy, 2.15 Gy/fraction)",  # NCT00023673
         [("75.25", None, "Gy", None, "75.25 Gy"), ("2.15", None, "Gy", None, "2.15 Gy/fraction")],
     ),
+    # "per dose", "per infusion": the same in words
+    (
+        "HS-410 is given as 1*10^6 cells per dose for 12 weekly",
+        [("1000000", None, "cells", None, "1*10^6 cells per dose")],
+    ),  # NCT02010203
+    (
+        "Dose levels will be 2.5 x 10e6 MSC/kg per dose, 5 x 10e6 MSC/kg",  # NCT02410239
+        [
+            ("2500000", None, "cells/kg", KG, "2.5 x 10e6 MSC/kg per dose"),
+            ("5000000", None, "cells/kg", KG, "5 x 10e6 MSC/kg"),
+        ],
+    ),
     # a dose rate is not a dose
     ("200 cGy at 25 cGy/minute delivered", [("200", None, "cGy", None, "200 cGy")]),  # NCT00498316
 ]
