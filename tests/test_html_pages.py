@@ -14,6 +14,7 @@ import pytest
 
 from kg.model import Trial
 from kg.reader import read_trials
+from kg.sources import basic_info_page, veeva_page
 from kg.sources._html import html_to_text, looks_like_html
 from tests.conftest import EXAMPLES, FIXTURES
 
@@ -89,9 +90,9 @@ def test_what_is_rendered_and_what_is_not() -> None:
         "",
         "Completed now",
         "",
-        "Sponsor: Example & Co.",
+        "Sponsor:\tExample & Co.",
         "",
-        "Phase: PHASE2",
+        "Phase:\tPHASE2",
         "",
         "one",
         "two",
@@ -130,3 +131,92 @@ def test_truncated_or_garbled_html_gives_a_trial_or_a_clean_error(tmp_path: Path
         path.write_bytes(data)
         for item in read_trials([path]):
             assert isinstance(item, Trial) or item.file == path.name, item
+
+
+# --------------------------------------------------------------------------
+# Re-laid-out pages: what a site redesign or another way of saving a page changes
+# (a colon after each heading, a value on its heading's line, a margin, label/value
+# table rows) leaves the trial as the seed gives it.
+
+_LAYOUTS = {"veeva-page": veeva_page.HEADINGS, "basic-info-page": basic_info_page.HEADINGS}
+
+
+def _seeds_with_headings() -> list[tuple[Path, str]]:
+    out = []
+    for seed in SEEDS:
+        [trial] = read_trials([seed])
+        assert isinstance(trial, Trial)
+        if trial.source.format.value in _LAYOUTS:
+            out.append((seed, trial.source.format.value))
+    return out
+
+
+def _heading_names(layout: str, *, valued: bool = False) -> set[str]:
+    return {n.casefold() for h in _LAYOUTS[layout] for n in h.names if h.check is not None or not valued}
+
+
+def _relaid(text: str, layout: str, how: str) -> str:
+    lines = text.split("\n")
+    if how == "margin":  # copied with a margin of no-break spaces before every line
+        return "\n".join("\u00a0\u00a0" + ln if ln.strip() else ln for ln in lines)
+    names = _heading_names(layout, valued=how != "colon")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        ln = lines[i]
+        if ln.strip().casefold() in names:
+            if how == "colon":
+                out.append(ln + ":")
+            else:  # "inline": the value joins its heading's line
+                j = i + 1
+                while not lines[j].strip():
+                    j += 1
+                out.append(f"{ln}: {lines[j].strip()}")
+                i = j
+        else:
+            out.append(ln)
+        i += 1
+    return "\n".join(out)
+
+
+def _as_table_html(text: str, layout: str) -> bytes:
+    """The page as HTML whose value headings and values are table rows (th, td)."""
+    names = _heading_names(layout, valued=True)
+    lines = text.split("\n")
+    parts = []
+    i = 0
+    while i < len(lines):
+        ln = lines[i].strip()
+        if ln.casefold() in names:
+            j = i + 1
+            while not lines[j].strip():
+                j += 1
+            parts.append(f"<table><tr><th>{html.escape(ln)}</th> <td>{html.escape(lines[j].strip())}</td></tr></table>")
+            i = j
+        elif ln:
+            parts.append(f"<p>{html.escape(ln)}</p>")
+        i += 1
+    return ("<!DOCTYPE html><html><body>" + "\n".join(parts) + "</body></html>").encode("utf-8")
+
+
+@pytest.mark.parametrize("how", ["colon", "inline", "margin", "table"])
+@pytest.mark.parametrize(("seed", "layout"), _seeds_with_headings(), ids=lambda v: getattr(v, "name", v))
+def test_relaid_page_gives_the_same_trial(seed: Path, layout: str, how: str, tmp_path: Path) -> None:
+    text = seed.read_text(encoding="utf-8")
+    variant = tmp_path / (seed.stem + (".html" if how == "table" else ".txt"))
+    if how == "table":
+        variant.write_bytes(_as_table_html(text, layout))
+    else:
+        variant.write_text(_relaid(text, layout, how), encoding="utf-8")
+    assert variant.read_bytes() != seed.read_bytes()
+    [from_seed] = read_trials([seed])
+    [from_variant] = read_trials([variant])
+    assert isinstance(from_seed, Trial), from_seed
+    assert isinstance(from_variant, Trial), from_variant
+    plain_seed, plain_variant = _plain(from_seed), _plain(from_variant)
+    if how == "table":  # a page of paragraphs keeps no list layout in the criteria text
+        for plain in (plain_seed, plain_variant):
+            plain["eligibility"].pop("criteria")
+    assert plain_variant == plain_seed
+    if how in ("colon", "margin"):
+        assert from_variant.source.notes == from_seed.source.notes

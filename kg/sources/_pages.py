@@ -7,7 +7,8 @@ order* as :class:`Heading` specs; :func:`split_sections` finds them.
 Why headings are chosen by order and not by first match: free text (a summary, a
 detailed description, an arm description) may hold a line that reads like a
 heading ("Conditions" alone on a line). A line is only a *candidate* heading if it
-equals a known heading (or matches its pattern), sits where the layout puts
+equals a known heading (or matches its pattern; a trailing colon aside, and a value
+heading may carry its value on the same line, "Enrollment: 8 patients"), sits where the layout puts
 headings (column 0, after a blank line when the layout says so) and passes the
 heading's own check on the lines that follow it (for example, the boilerplate
 sentence a site prints under each heading, or a value of the right shape). Of all
@@ -49,8 +50,11 @@ def decode_page(data: bytes) -> str:
 
 
 def page_lines(data: bytes) -> list[str]:
-    """The page's lines, right-stripped (leading indentation is kept: layouts use it)."""
-    return [ln.rstrip() for ln in decode_page(data).split("\n")]
+    """The page's lines, right-stripped. Leading indentation is kept (layouts use it),
+    less the indentation every non-blank line shares (a page copied with a margin)."""
+    lines = [ln.rstrip() for ln in decode_page(data).split("\n")]
+    margin = min((len(ln) - len(ln.lstrip()) for ln in lines if ln), default=0)
+    return [ln[margin:] for ln in lines] if margin else lines
 
 
 def is_text_page(head: bytes) -> bool:
@@ -112,18 +116,22 @@ class Line:
 @dataclass
 class Section:
     key: str
-    heading: str  # the heading as printed
+    heading: str  # the heading as printed, less a trailing colon
     number: int  # 1-based line number of the heading
     body: list[str] = field(default_factory=list)  # raw lines after the heading
     boilerplate: str | None = None  # the boilerplate sentence, if one was dropped
+    inline: str | None = None  # a value on the heading's own line ("Enrollment: 8 patients")
 
     @property
     def where(self) -> str:
         return f'section "{self.heading}" (line {self.number})'
 
     def lines(self) -> list[Line]:
-        """Non-blank body lines, stripped, with their page line numbers."""
+        """Non-blank body lines, stripped, with their page line numbers (a value on
+        the heading's line comes first, with the heading's number)."""
         out = [Line(self.number + 1 + i, raw.strip()) for i, raw in enumerate(self.body) if raw.strip()]
+        if self.inline is not None:
+            out.insert(0, Line(self.number, self.inline))
         if self.boilerplate is not None and out and out[0].text == self.boilerplate:
             out = out[1:]
         return out
@@ -200,7 +208,9 @@ def split_sections(
     ``column0``: a heading starts at the left margin (indented lines are list items).
     ``blank_before``: a heading follows a blank line (or starts the page).
     """
-    # A line matches a heading by one of its names (case-insensitively) or by its pattern.
+    # A line matches a heading by one of its names (case-insensitively, a trailing colon
+    # aside) or by its pattern. A value heading (one with a check) also matches with its
+    # value on the same line, after a colon or a tab.
     by_name: dict[str, list[int]] = {}
     patterned: list[tuple[int, re.Pattern[str]]] = []
     for h_index, h in enumerate(headings):
@@ -208,37 +218,62 @@ def split_sections(
             by_name.setdefault(n.casefold(), []).append(h_index)
         if h.pattern is not None:
             patterned.append((h_index, h.pattern))
-    candidates: list[tuple[int, int]] = []  # (line index, heading index)
+    candidates: list[_Candidate] = []
     for i, raw in enumerate(lines):
         text = raw.strip()
         if not text or (column0 and raw[:1].isspace()):
             continue
         if blank_before and i > 0 and lines[i - 1].strip():
             continue
-        matched = set(by_name.get(text.casefold(), ()))
-        matched.update(h_index for h_index, pattern in patterned if pattern.fullmatch(text))
-        if not matched:
-            continue
-        following = _following(lines, i)
-        candidates.extend((i, h_index) for h_index in sorted(matched) if headings[h_index].accepts(following))
+        label = text[:-1].rstrip() if text.endswith(":") else text
+        matched = set(by_name.get(label.casefold(), ()))
+        matched.update(h_index for h_index, pattern in patterned if pattern.fullmatch(label))
+        if matched:
+            following = _following(lines, i)
+            candidates.extend(
+                _Candidate(i, h_index, label) for h_index in sorted(matched) if headings[h_index].accepts(following)
+            )
+        elif m := _INLINE.match(text):
+            # A value heading with its value on the same line.
+            valued = [h_index for h_index in by_name.get(m.group(1).casefold(), ()) if headings[h_index].check]
+            if valued:
+                following = [m.group(2), *_following(lines, i)]
+                candidates.extend(
+                    _Candidate(i, h_index, m.group(1), m.group(2))
+                    for h_index in valued
+                    if headings[h_index].accepts(following)
+                )
     chosen = _longest_ordered_run(candidates)
-    preamble_end = chosen[0][0] if chosen else len(lines)
+    preamble_end = chosen[0].line if chosen else len(lines)
     preamble = [Line(i + 1, raw.strip()) for i, raw in enumerate(lines[:preamble_end]) if raw.strip()]
     sections: list[Section] = []
-    for k, (i, h_index) in enumerate(chosen):
-        end = chosen[k + 1][0] if k + 1 < len(chosen) else len(lines)
-        h = headings[h_index]
-        body = lines[i + 1 : end]
+    for k, c in enumerate(chosen):
+        end = chosen[k + 1].line if k + 1 < len(chosen) else len(lines)
+        h = headings[c.heading]
+        body = lines[c.line + 1 : end]
         bp = None
         if h.boilerplate is not None:
             first = next((b.strip() for b in body if b.strip()), None)
             if first is not None and first.casefold().startswith(h.boilerplate.casefold()):
                 bp = first
-        sections.append(Section(h.key, lines[i].strip(), i + 1, body, bp))
+        sections.append(Section(h.key, c.label, c.line + 1, body, bp, c.inline))
     return Page(name, lines, preamble, sections)
 
 
-def _longest_ordered_run(candidates: list[tuple[int, int]]) -> list[tuple[int, int]]:
+#: A heading and its value on one line: "Enrollment: 8 patients", or a table row's
+#: label and value cells ("Enrollment<TAB>8 patients", as a saved HTML page renders them).
+_INLINE = re.compile(r"^([^:\t]*[^:\t\s])\s*(?::|\t)\s*(\S.*)$")
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    line: int  # 0-based line index
+    heading: int  # index into the layout's headings
+    label: str  # the heading as printed, less a trailing colon
+    inline: str | None = None  # a value printed on the heading's line
+
+
+def _longest_ordered_run(candidates: list[_Candidate]) -> list[_Candidate]:
     """The longest subsequence of candidates (in line order) whose heading indexes
     strictly increase; among equally long runs, later lines win."""
     n = len(candidates)
@@ -248,7 +283,7 @@ def _longest_ordered_run(candidates: list[tuple[int, int]]) -> list[tuple[int, i
     prev = [-1] * n
     for k in range(n):
         for m in range(k):
-            if candidates[m][1] < candidates[k][1] and length[m] + 1 >= length[k]:
+            if candidates[m].heading < candidates[k].heading and length[m] + 1 >= length[k]:
                 length[k] = length[m] + 1
                 prev[k] = m
     best = max(range(n), key=lambda k: (length[k], k))
