@@ -330,6 +330,25 @@ def test_search_page_array_and_zip_inputs(tmp_path: Path) -> None:
     assert "invalid JSON" in report.errors[0].reason
 
 
+def test_empty_search_pages_and_saved_runs_of_pages(tmp_path: Path) -> None:
+    """A search with no hits is an answer (no trials, no error); pages saved one after
+    another in an array give every study, each named by its place."""
+    study = json.loads(V2_FIXTURE.read_text())
+    second = json.loads(V2_FIXTURE.read_text())
+    second["protocolSection"]["identificationModule"]["nctId"] = "NCT09900103"
+    (tmp_path / "empty.json").write_text(json.dumps({"studies": [], "nextPageToken": None}))
+    (tmp_path / "empty-count.json").write_text('{"totalCount": 0, "studies": []}')
+    pages = [{"studies": [study], "nextPageToken": "abc"}, {"studies": [second, "oops"]}]
+    (tmp_path / "pages.json").write_text(json.dumps(pages))
+    store = TrialStore(None)
+    report = ingest(store, [tmp_path])
+    assert report.trials_added == 2
+    assert len(store.trial_graphs(["NCT09900101"])) == len(store.trial_graphs(["NCT09900103"])) == 1
+    [error] = report.errors
+    assert (error.file, error.where) == ("pages.json", "$[1].studies[1]")
+    assert error.reason == "a study must be a JSON object, found a string"
+
+
 def test_bad_files_are_reported_and_the_rest_goes_on(tmp_path: Path) -> None:
     good = json.loads(V2_FIXTURE.read_text())
     (tmp_path / "a_good.json").write_text(json.dumps(good))

@@ -384,7 +384,15 @@ def parse_file(path: str | Path, records: Callable[..., Iterator[Trial | ParseEr
 
 def json_kind(v: object) -> str:
     """How a JSON value is named in an error message ("an object", "a string", ...)."""
-    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(type(v), type(v).__name__)
+    kinds = {
+        dict: "an object",
+        list: "an array",
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+    }
+    return "null" if v is None else kinds.get(type(v), type(v).__name__)
 
 
 def dig(node: object, *keys: str) -> object:

@@ -1,7 +1,8 @@
 """ClinicalTrials.gov API v2 JSON.
 
 Accepted shapes: one study object; a JSON array of studies (the website's
-download); an API search page ``{"studies": [...], "nextPageToken": ...}``.
+download); an API search page ``{"studies": [...], "nextPageToken": ...}`` (one with no
+hits reads as no trials); an array of search pages.
 """
 
 from __future__ import annotations
@@ -69,14 +70,32 @@ from kg.sources._common import (
 )
 
 FORMAT = SourceFormat.CTGOV_V2_JSON
-DESCRIPTION = "ClinicalTrials.gov API v2 JSON (study, array of studies, or search page)"
+DESCRIPTION = "ClinicalTrials.gov API v2 JSON (study, array of studies, search page, or array of pages)"
 
 _SNIFF = re.compile(rb'"protocolSection"\s*:')
 
 
+#: The keys of an API v2 search page (``GET /api/v2/studies``).
+_PAGE_KEYS = frozenset(("studies", "nextPageToken", "totalCount"))
+
+
 def sniff(head: bytes) -> bool:
     stripped = head.lstrip()
-    return stripped[:1] in (b"{", b"[") and _SNIFF.search(head) is not None
+    if stripped[:1] not in (b"{", b"["):
+        return False
+    return _SNIFF.search(head) is not None or _is_empty_page(stripped)
+
+
+def _is_empty_page(head: bytes) -> bool:
+    """A search page with no hits (``{"studies": [], "totalCount": 0}``): it names no
+    protocolSection, but it is an answer of the API, not a file of another kind."""
+    if not head.startswith(b"{") or len(head) > 4096:
+        return False
+    try:
+        doc = orjson.loads(head)
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(doc, dict) and doc.get("studies") == [] and set(doc) <= _PAGE_KEYS
 
 
 def parse(path: str | Path) -> Iterator[Trial]:
@@ -92,29 +111,43 @@ def records(data: bytes, name: str, *, strict: bool = False) -> Iterator[Trial |
     except orjson.JSONDecodeError as exc:
         yield ParseError(name, f"invalid JSON: {exc}")
         return
-    if isinstance(doc, dict) and isinstance(doc.get("studies"), list):
-        studies, base = doc["studies"], "$.studies"
-    elif isinstance(doc, list):
-        studies, base = doc, "$"
-    else:
-        studies, base = [doc], None
-    for i, study in enumerate(studies):
-        where = f"{base}[{i}]" if base else "$"
+    for where, study in _studies(doc):
         if not isinstance(study, dict):
-            yield ParseError(name, "a study must be a JSON object", where=where)
+            yield ParseError(name, f"a study must be a JSON object, found {json_kind(study)}", where=where)
             continue
         try:
-            yield study_to_trial(study, name, where, checksum=_study_checksum(data, study, base), strict=strict)
+            yield study_to_trial(study, name, where, checksum=_study_checksum(data, study, where), strict=strict)
         except ParseError as exc:
             yield exc
         except Exception as exc:
             yield internal_error(name, exc, where=where)
 
 
-def _study_checksum(data: bytes, study: dict[str, Any], base: str | None) -> str:
+def _is_page(node: object) -> bool:
+    return isinstance(node, dict) and isinstance(node.get("studies"), list) and "protocolSection" not in node
+
+
+def _studies(doc: object) -> Iterator[tuple[str, object]]:
+    """Each study of a document with its JSON path: a lone study; a search page; an
+    array of studies; or an array of search pages (pages saved one after another)."""
+    if _is_page(doc):
+        assert isinstance(doc, dict)
+        yield from ((f"$.studies[{i}]", x) for i, x in enumerate(doc["studies"]))
+    elif isinstance(doc, list):
+        for i, item in enumerate(doc):
+            if _is_page(item):
+                assert isinstance(item, dict)
+                yield from ((f"$[{i}].studies[{j}]", x) for j, x in enumerate(item["studies"]))
+            else:
+                yield f"$[{i}]", item
+    else:
+        yield "$", doc
+
+
+def _study_checksum(data: bytes, study: dict[str, Any], where: str) -> str:
     # A single-study file's checksum is the file's; a study inside an array is
     # checksummed on its canonical serialisation, so it is stable whatever its neighbours.
-    if base is None:
+    if where == "$":
         return sha256(data)
     return sha256(orjson.dumps(study, option=orjson.OPT_SORT_KEYS))
 
@@ -122,6 +155,8 @@ def _study_checksum(data: bytes, study: dict[str, Any], base: str | None) -> str
 def study_to_trial(study: dict[str, Any], file: str, where: str = "$", *, checksum: str, strict: bool = False) -> Trial:
     P = f"{where}.protocolSection"
     ps = study.get("protocolSection")
+    if ps is None:
+        raise ParseError(file, "no protocolSection: not an API v2 study", where=P)
     if not isinstance(ps, dict):
         raise ParseError(file, f"protocolSection must be an object, found {json_kind(ps)}", where=P)
     nct = dig(ps, "identificationModule", "nctId")
