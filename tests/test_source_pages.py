@@ -450,6 +450,22 @@ def test_basic_info_without_description_or_groups(corpus_dir: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("nct_line", "updated_line"),
+    [("NCT ID : NCT03745417", "Last updated: 2021-02-09"), ("Nct Id:NCT03745417", "LAST UPDATED : 2021-02-09")],
+)
+def test_basic_info_header_label_variants(nct_line: str, updated_line: str, tmp_path: Path) -> None:
+    page = (EXAMPLES / "pages/001_1ad9e6c4f6c96f89.txt").read_text(encoding="utf-8")
+    assert page.count("NCT ID: NCT03745417\n") == page.count("Last Updated: 2021-02-09\n") == 1
+    page = page.replace("NCT ID: NCT03745417", nct_line).replace("Last Updated: 2021-02-09", updated_line)
+    path = tmp_path / "basic.txt"
+    path.write_text(page, encoding="utf-8")
+    t = _one(path)
+    assert t.source.format is basic_info_page.FORMAT
+    assert t.nct_id == "NCT03745417"
+    assert t.source.last_update is not None and t.source.last_update.iso == "2021-02-09"
+
+
 def test_basic_info_truncated_page() -> None:
     t = _one(MINE / "basic_truncated_NCT04313647.txt")
     assert t.source.partial
@@ -487,6 +503,28 @@ def test_ignite_full_page(corpus_dir: Path) -> None:
     assert (str(e.min_age), str(e.max_age), e.sex, e.healthy_volunteers) == ("18 Years", "90 Years", Sex.ALL, False)
     assert t.first_posted is None  # "First Post" is the submission date, not the posting date
     assert t.last_update_posted is not None and t.last_update_posted.iso == "2020-07-30"
+
+
+def test_ignite_key_variants(tmp_path: Path) -> None:
+    """Known keys in lower case or with no space after the colon, and a repeated
+    "Phases" key, are read; other "word:text" lines in free text stay text."""
+    page = (MINE / "ignite_full_NCT04492501.txt").read_text(encoding="utf-8")
+    edits = {
+        "Study Type: INTERVENTIONAL": "study type: INTERVENTIONAL",
+        "Enrollment Count: 600": "Enrollment Count:600",
+        "Phases: NA": "Phases: PHASE1\nPhases: PHASE2",
+        "Moderate disease:": "Moderate disease:\nratio:1:10\nhttp://example.org/protocol",
+    }
+    for old, new in edits.items():
+        assert page.count(old) == 1, old
+        page = page.replace(old, new)
+    path = tmp_path / "ignite.txt"
+    path.write_text(page, encoding="utf-8")
+    t = _one(path)
+    assert (t.study_type, t.enrollment_count, t.phases) == (StudyType.INTERVENTIONAL, 600, [Phase.PHASE1, Phase.PHASE2])
+    assert t.detailed_description is not None
+    assert "Moderate disease:\nratio:1:10\nhttp://example.org/protocol\n\nCOVID-19" in t.detailed_description
+    assert not t.source.partial and t.source.notes == []
 
 
 def test_ignite_truncated_page(corpus_dir: Path) -> None:

@@ -177,8 +177,8 @@ HEADINGS: tuple[Heading, ...] = (
     Heading("related", ("More Related Trials",), boilerplate="Additional clinical trials that may be relevant"),
 )
 
-_NCT_LINE = re.compile(r"^NCT ID:\s*(\S*)\s*$")
-_UPDATED_LINE = re.compile(r"^Last Updated:\s*(.*?)\s*$")
+_NCT_LINE = re.compile(r"^NCT\s*ID\s*:\s*(\S*)\s*$", re.IGNORECASE)
+_UPDATED_LINE = re.compile(r"^Last\s+Updated\s*:\s*(.*?)\s*$", re.IGNORECASE)
 _GROUP_TYPE = re.compile(r"^Group Type\s+(.+)$")
 _INTERVENTION_TYPE = re.compile(r"^Intervention Type\s+(.+)$")
 _SPONSOR_ROLE = re.compile(r"^Sponsor Role\s+(.+)$")

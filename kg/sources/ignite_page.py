@@ -13,7 +13,8 @@ Reading rules:
   next field or heading. Inside such free text, a "Word: …" line only starts a new
   field when its key belongs to a repeated group (below) or is a known Ignite key not
   yet seen in the current section, so "Background: …" in a description stays in the
-  description; a list field ("Conditions", "Keywords") repeats its key per item;
+  description; a list field ("Conditions", "Keywords", also "Phases") repeats its key
+  per item;
 * a heading is a short line without a colon, after a blank line, whose next
   non-blank line is a field line with a known key;
 * repeated groups (arms: "Arm Group Label", "Arm Group Type", "Arm Group
@@ -159,11 +160,13 @@ SKIPPED = frozenset(
 
 _FREE_TEXT = {"brief_summary", "detailed_description", "criteria", "why_stopped", "arm.description", "iv.description"}
 _LISTS = {"conditions", "keywords", "arm.interventions", "iv.other_names"}
+#: Fields whose key may repeat, one item per line (phases as the registry lists them).
+_REPEATED = _LISTS | {"phases"}
 _REQUIRED = ("conditions", "study_type", "sex")
 #: Placeholders for "no value" (case-sensitive: ``NONE`` and ``NA`` are codes for masking and phase).
 _NULLS = {"", "None", "N/A", "null", "Not Stopped"}
 
-_KEY_LINE = re.compile(r"^([A-Z][^:]{0,79}?):(?:\s+(.*))?$")
+_KEY_LINE = re.compile(r"^([A-Za-z][^:]{0,79}?):(\s*)(.*)$")
 _VIEWING = re.compile(r"^Viewing Study\s+(NCT\d{8})\s*$")
 
 
@@ -214,10 +217,17 @@ def records(data: bytes, name: str, *, strict: bool = False) -> Iterator[Trial |
 
 
 def _key_of(text: str) -> tuple[str, str] | None:
+    """A field line's key and value. The export writes "Key: Value"; a known key is
+    also taken in lower case or with no space after its colon ("Enrollment Count:600"),
+    other words only as printed (a capital, then a space), so "http://…" or "ratio 1:10"
+    in free text is not a field."""
     m = _KEY_LINE.match(text)
     if not m:
         return None
-    return m.group(1).strip(), (m.group(2) or "").strip()
+    key, space, value = m.group(1).strip(), m.group(2), m.group(3).strip()
+    if (not key[0].isupper() or (value and not space)) and not _known(key):
+        return None
+    return key, value
 
 
 def _known(key: str) -> bool:
@@ -301,7 +311,7 @@ def _build(data: bytes, name: str, strict: bool) -> Trial:
     for f in fields:
         if f.name.startswith(("arm.", "iv.")):
             continue
-        if f.name in _LISTS and f.name in by_name:
+        if f.name in _REPEATED and f.name in by_name:
             by_name[f.name].lines.extend(f.lines)  # a list field repeats its key per item
         else:
             by_name.setdefault(f.name, f)
