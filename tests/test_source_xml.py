@@ -5,6 +5,7 @@ the edges, and hostile documents (entity expansion, external entities, truncatio
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -319,6 +320,27 @@ def test_wrapper_with_a_broken_study() -> None:
     assert isinstance(again, Trial) and again.source.checksum == good.source.checksum
     with pytest.raises(ParseError):
         list(ctgov_xml.parse(SEARCH))
+
+
+@pytest.mark.parametrize("prefix", ["", "ct:"])
+def test_namespaced_record_reads_like_the_plain_one(prefix: str) -> None:
+    """A record re-saved by an XML tool with its elements in a namespace (default or
+    prefixed) gives the trial the plain record gives."""
+    data = HAND.read_bytes()
+    text = data.decode("utf-8")
+    if prefix:
+        text = re.sub(r"<(/?)([a-z_]+)", rf"<\1{prefix}\2", text)
+    xmlns = f"xmlns:{prefix[:-1]}" if prefix else "xmlns"
+    text = text.replace(
+        f"<{prefix}clinical_study", f'<{prefix}clinical_study {xmlns}="http://clinicaltrials.gov/ct2"', 1
+    )
+    namespaced = text.encode("utf-8")
+    assert detect(namespaced[:SNIFF_BYTES]) is ctgov_xml
+    [plain] = ctgov_xml.records(data, HAND.name)
+    [again] = ctgov_xml.records(namespaced, HAND.name)
+    assert isinstance(plain, Trial) and isinstance(again, Trial), again
+    plain.source.checksum = again.source.checksum = ""
+    assert again == plain
 
 
 def test_strict_error_names_the_element_path_and_trial() -> None:

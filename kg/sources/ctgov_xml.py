@@ -74,7 +74,7 @@ from kg.sources._common import FieldReader, dedupe, internal_error, parse_file, 
 FORMAT = SourceFormat.CTGOV_XML
 DESCRIPTION = "Legacy ClinicalTrials.gov XML (<clinical_study>, or a wrapper holding several)"
 
-_SNIFF = re.compile(rb"<clinical_study[\s>]")
+_SNIFF = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?clinical_study[\s>]")
 _ROOT = re.compile(rb"<(?![?!])([A-Za-z_][\w.:-]*)")  # the first start tag
 _BOM = b"\xef\xbb\xbf"
 
@@ -106,7 +106,15 @@ def sniff(head: bytes) -> bool:
     root = _ROOT.search(stripped)
     if root is None or root.group(1).lower() == b"html":
         return False
-    return root.group(1) == b"clinical_study" or _SNIFF.search(head) is not None
+    return root.group(1).rpartition(b":")[2] == b"clinical_study" or _SNIFF.search(head) is not None
+
+
+def _drop_namespace(root: Any) -> None:
+    """Elements by their local names: the registry's files use no namespace, but a
+    file re-saved by an XML tool may put its elements in one (``xmlns=".../ct2"``)."""
+    for el in root.iter():
+        if isinstance(el.tag, str) and el.tag.startswith("{"):
+            el.tag = el.tag.partition("}")[2]
 
 
 def parse(path: str | Path) -> Iterator[Trial]:
@@ -122,6 +130,8 @@ def records(data: bytes, name: str, *, strict: bool = False) -> Iterator[Trial |
     except ParseError as exc:
         yield exc
         return
+    if root.tag.startswith("{"):
+        _drop_namespace(root)
     if root.tag == "clinical_study":
         studies = [(root, "/clinical_study")]
     else:
