@@ -236,6 +236,7 @@ def _record(store: TrialStore, graph: str) -> dict[str, Any]:
             "last_update": r.one(graph, T.recordLastUpdate),
             "checksum": r.one(graph, T.checksum),
             "partial": r.one(graph, T.partial),
+            "notes": sorted(r.all(graph, T.parseNote), key=str),
             "ingested": r.one(graph, T.PROV_GENERATED_AT_TIME),
             "graph": graph,
         },

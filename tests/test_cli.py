@@ -113,6 +113,28 @@ def test_show_text_and_unknown_trial(store: Path) -> None:
     assert "Traceback" not in missing.output
 
 
+def test_show_lists_what_the_parser_could_not_read(tmp_path: Path) -> None:
+    bad = FIXTURES / "records" / "classic" / "NCT09900003-bad-values.json"
+    s = tmp_path / "store"
+    ingested = runner.invoke(app, ["ingest", "--no-link", "--store", str(s), str(bad)])
+    assert ingested.exit_code == 0, ingested.output
+    as_json = runner.invoke(app, ["show", "NCT09900003", "--format", "json", "--store", str(s)])
+    [source] = json.loads(as_json.output)["sources"]
+    base = "$.FullStudy.Study.ProtocolSection"
+    by_place = {n.split(": ", 1)[0]: n for n in source["notes"]}
+    assert set(by_place) == {
+        f"{base}.StatusModule.OverallStatus",
+        f"{base}.StatusModule.StartDateStruct.StartDate",
+        f"{base}.DesignModule.DesignInfo",
+        f"{base}.DesignModule.EnrollmentInfo.EnrollmentCount",
+        f"{base}.ConditionsModule.ConditionList.Condition[1]",
+    }
+    assert "'Paused indefinitely'" in by_place[f"{base}.StatusModule.OverallStatus"]
+    assert "'sixty'" in by_place[f"{base}.DesignModule.EnrollmentInfo.EnrollmentCount"]
+    as_text = runner.invoke(app, ["show", "NCT09900003", "--store", str(s)])
+    assert f"      note: {by_place[f'{base}.StatusModule.StartDateStruct.StartDate']}" in as_text.output
+
+
 @pytest.mark.parametrize("fmt", ["turtle", "ntriples", "nquads", "trig"])
 def test_export_formats_parse_back(store: Path, tmp_path: Path, fmt: str) -> None:
     out = tmp_path / f"out.{fmt}"

@@ -81,6 +81,8 @@ def trial_text(rec: dict[str, Any]) -> str:
     for s in rec.get("sources") or []:
         partial = " [partial page]" if s.get("partial") else ""
         add(f"  - {s['format']}: {s['file']} (record updated {s.get('last_update') or 'unknown'}){partial}")
+        for note in s.get("notes") or []:
+            add(f"      note: {note}")
     dis = rec.get("disagreements") or {}
     if dis:
         add("Sources disagree on:")
