@@ -220,3 +220,53 @@ def test_relaid_page_gives_the_same_trial(seed: Path, layout: str, how: str, tmp
     assert plain_variant == plain_seed
     if how in ("colon", "margin"):
         assert from_variant.source.notes == from_seed.source.notes
+
+
+def _move(text: str, start: str, end: str, before: str) -> str:
+    """The lines from the line ``start`` up to the line ``end`` moved before the line ``before``."""
+    lines = text.split("\n")
+    i, j = lines.index(start), lines.index(end)
+    block, rest = lines[i:j], lines[:i] + lines[j:]
+    k = rest.index(before)
+    return "\n".join(rest[:k] + block + rest[k:])
+
+
+@pytest.mark.parametrize(
+    ("seed", "start", "end", "before"),
+    [
+        ("001_1ad9e6c4f6c96f89.txt", "Sponsors", "Responsible Party", "Eligibility Criteria"),
+        ("004_af3d16ab93fc7196.txt", "Sponsors", "Responsible Party", "Eligibility Criteria"),
+        ("001_1ad9e6c4f6c96f89.txt", "Conditions", "Study Design", "Brief Summary"),
+        ("000_33f8ef63051a5fa9.txt", "Enrollment", "Sex", "Inclusion criteria"),
+        ("003_a088c8f5c9a0d108.txt", "Enrollment", "Sex", "Inclusion criteria"),
+    ],
+)
+def test_section_out_of_the_usual_order_is_read_where_it_is(
+    seed: str, start: str, end: str, before: str, tmp_path: Path
+) -> None:
+    """A section with its own evidence (boilerplate, a value of the right shape) moved
+    elsewhere on the page keeps its values, and the page's other sections keep theirs."""
+    path = EXAMPLES / "pages" / seed
+    variant = tmp_path / seed
+    variant.write_text(_move(path.read_text(encoding="utf-8"), start, end, before), encoding="utf-8")
+    [from_seed] = read_trials([path])
+    [from_variant] = read_trials([variant])
+    assert isinstance(from_seed, Trial) and isinstance(from_variant, Trial), from_variant
+    assert _plain(from_variant) == _plain(from_seed)
+    [moved] = [n for n in from_variant.source.notes if n not in from_seed.source.notes]
+    assert f'heading "{start}" is out of the page\'s usual order' in moved
+
+
+def test_heading_without_evidence_out_of_order_is_noted(tmp_path: Path) -> None:
+    """A plain heading ("Funder types": no boilerplate, no value check) printed out of
+    the layout's order could be a word in free text: it is left as text, with a note."""
+    path = EXAMPLES / "pages" / "000_33f8ef63051a5fa9.txt"
+    text = _move(path.read_text(encoding="utf-8"), "Funder types", "Identifiers", "Status and phase")
+    variant = tmp_path / path.name
+    variant.write_text(text, encoding="utf-8")
+    [trial] = read_trials([variant])
+    assert isinstance(trial, Trial), trial
+    line = text.split("\n").index("Funder types") + 1
+    assert (
+        f'line {line}: "Funder types" is a heading out of the page\'s usual order; read as text' in trial.source.notes
+    )

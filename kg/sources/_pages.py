@@ -14,7 +14,10 @@ heading's own check on the lines that follow it (for example, the boilerplate
 sentence a site prints under each heading, or a value of the right shape). Of all
 candidates, the longest run whose headings appear in layout order is kept (ties
 go to the later line). A heading-like line inside free text is then either out of
-order or crowds out real headings, and is left in the text.
+order or crowds out real headings, and is left in the text. A heading that a
+redesigned page prints out of the layout's order is still taken where it is when it
+carries its own evidence (boilerplate, a value of the right shape) and no heading of
+its kind is in the run; any other out-of-order heading is noted and left as text.
 
 Also here: value parsers for display forms the mirror sites share (age ranges,
 enrollment counts, "Drug: X" treatment lines, addresses, contact lines), the
@@ -169,6 +172,7 @@ class Page:
     lines: list[str]
     preamble: list[Line]
     sections: list[Section]
+    notes: list[str] = field(default_factory=list)  # headings out of the layout's order
 
     def get(self, key: str) -> Section | None:
         for s in self.sections:
@@ -243,7 +247,7 @@ def split_sections(
                     for h_index in valued
                     if headings[h_index].accepts(following)
                 )
-    chosen = _longest_ordered_run(candidates)
+    chosen, notes = _with_moved_headings(_longest_ordered_run(candidates), candidates, headings)
     preamble_end = chosen[0].line if chosen else len(lines)
     preamble = [Line(i + 1, raw.strip()) for i, raw in enumerate(lines[:preamble_end]) if raw.strip()]
     sections: list[Section] = []
@@ -257,7 +261,36 @@ def split_sections(
             if first is not None and first.casefold().startswith(h.boilerplate.casefold()):
                 bp = first
         sections.append(Section(h.key, c.label, c.line + 1, body, bp, c.inline))
-    return Page(name, lines, preamble, sections)
+    return Page(name, lines, preamble, sections, notes)
+
+
+def _with_moved_headings(
+    run: list[_Candidate], candidates: list[_Candidate], headings: Sequence[Heading]
+) -> tuple[list[_Candidate], list[str]]:
+    """The run plus the headings a page prints out of the layout's order (a redesign).
+
+    A heading none of whose kind is in the run is taken where it is when it carries its
+    own evidence (a boilerplate sentence or a value of the right shape), so its value
+    is neither lost nor read into the section above it. A heading without such
+    evidence could as well be a word in free text: it is left in the text, and noted."""
+    in_run = {headings[c.heading].key for c in run}
+    lines_in_run = {c.line for c in run}
+    moved: dict[str, _Candidate] = {}
+    notes: list[str] = []
+    for c in candidates:
+        h = headings[c.heading]
+        if h.key in in_run or h.key in moved or c.line in lines_in_run:
+            continue
+        if h.boilerplate is not None or h.check is not None:
+            moved[h.key] = c
+            lines_in_run.add(c.line)
+        else:
+            notes.append(f'line {c.line + 1}: "{c.label}" is a heading out of the page\'s usual order; read as text')
+    if not moved:
+        return run, notes
+    for c in moved.values():
+        notes.append(f'line {c.line + 1}: heading "{c.label}" is out of the page\'s usual order; read where it is')
+    return sorted([*run, *moved.values()], key=lambda c: c.line), notes
 
 
 #: A heading and its value on one line: "Enrollment: 8 patients", or a table row's

@@ -254,7 +254,7 @@ def _build(data: bytes, name: str, strict: bool) -> Trial:
         reason = f"malformed NCT ID {head.nct!r}" if head.nct else 'no "NCT ID:" line'
         raise ParseError(name, reason, where="page header")
     r = FieldReader(name, nct, strict=strict)
-    notes: list[str] = []
+    notes: list[str] = list(page.notes)
     if head.extra:
         notes.append(f"page header: unrecognised lines {head.extra!r}")
 

@@ -178,7 +178,7 @@ def _build(data: bytes, name: str, strict: bool) -> Trial:
         reason = "no NCT ID in the Identifiers section" if ids else "no Identifiers section, so no NCT ID"
         raise ParseError(name, reason, where=where)
     r = FieldReader(name, nct, strict=strict)
-    notes: list[str] = []
+    notes: list[str] = list(page.notes)
 
     partial = not page.has("footer")
     if partial and page.last is not None:
