@@ -349,6 +349,28 @@ def test_empty_search_pages_and_saved_runs_of_pages(tmp_path: Path) -> None:
     assert error.reason == "a study must be a JSON object, found a string"
 
 
+def test_json_lines_of_studies_and_pages(tmp_path: Path) -> None:
+    """One document per line (``jq -c '.studies[]'``): every study, a bad line named by
+    its number, and the checksum the study has in an array."""
+    study = json.loads(V2_FIXTURE.read_text())
+    second = json.loads(V2_FIXTURE.read_text())
+    second["protocolSection"]["identificationModule"]["nctId"] = "NCT09900103"
+    lines = [json.dumps(study), "", json.dumps({"studies": [second]}), '{"protocolSection": {']
+    (tmp_path / "studies.jsonl").write_text("\n".join(lines) + "\n")
+    store = TrialStore(None)
+    report = ingest(store, [tmp_path / "studies.jsonl"])
+    assert report.trials_added == 2
+    [error] = report.errors
+    assert (error.file, error.where) == ("studies.jsonl", "line 4")
+    assert error.reason.startswith("invalid JSON")
+    (tmp_path / "array.json").write_text(json.dumps([study]))
+    again = ingest(store, [tmp_path / "array.json"])
+    assert again.trials_added == 1
+    graphs = [ox.NamedNode(g) for _, g in store.trial_graphs(["NCT09900101"])]
+    checksums = {q.object for g in graphs for q in store.store.quads_for_pattern(g, T.checksum, None, g)}
+    assert len(graphs) == 2 and len(checksums) == 1  # the study's own checksum, whichever file held it
+
+
 def test_bad_files_are_reported_and_the_rest_goes_on(tmp_path: Path) -> None:
     good = json.loads(V2_FIXTURE.read_text())
     (tmp_path / "a_good.json").write_text(json.dumps(good))

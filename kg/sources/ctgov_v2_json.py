@@ -2,13 +2,14 @@
 
 Accepted shapes: one study object; a JSON array of studies (the website's
 download); an API search page ``{"studies": [...], "nextPageToken": ...}`` (one with no
-hits reads as no trials); an array of search pages.
+hits reads as no trials); an array of search pages; JSON Lines of any of these (one
+document per line, as ``jq -c '.studies[]'`` writes them).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -107,11 +108,17 @@ def records(data: bytes, name: str, *, strict: bool = False) -> Iterator[Trial |
     """Yield a Trial (or a ParseError) per study in ``data``; one bad study does
     not stop the others."""
     try:
-        doc = orjson.loads(data)
+        found: Iterable[tuple[str, object] | ParseError] = _studies(orjson.loads(data))
     except orjson.JSONDecodeError as exc:
-        yield ParseError(name, f"invalid JSON: {exc}")
-        return
-    for where, study in _studies(doc):
+        if not _is_json_lines(data):
+            yield ParseError(name, f"invalid JSON: {exc}")
+            return
+        found = _json_lines(data, name)
+    for item in found:
+        if isinstance(item, ParseError):
+            yield item
+            continue
+        where, study = item
         if not isinstance(study, dict):
             yield ParseError(name, f"a study must be a JSON object, found {json_kind(study)}", where=where)
             continue
@@ -121,6 +128,27 @@ def records(data: bytes, name: str, *, strict: bool = False) -> Iterator[Trial |
             yield exc
         except Exception as exc:
             yield internal_error(name, exc, where=where)
+
+
+def _is_json_lines(data: bytes) -> bool:
+    """JSON Lines: one document per line (``jq -c '.studies[]'``), more than one line."""
+    lines = [ln for ln in data.split(b"\n") if ln.strip()]
+    return len(lines) > 1 and all(ln.lstrip().startswith((b"{", b"[")) for ln in lines)
+
+
+def _json_lines(data: bytes, name: str) -> Iterator[tuple[str, object] | ParseError]:
+    """The studies of each line, their paths prefixed with the line number; a line
+    that is not JSON is an error of its own and the other lines go on."""
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            doc = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            yield ParseError(name, f"invalid JSON: {exc}", where=f"line {number}")
+            continue
+        for where, study in _studies(doc):
+            yield f"line {number}: {where}", study
 
 
 def _is_page(node: object) -> bool:
