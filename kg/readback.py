@@ -308,6 +308,10 @@ def _rank(rec: dict[str, Any]) -> tuple[str, str]:
 def records(store: TrialStore, nct_id: str) -> list[dict[str, Any]]:
     graphs = [g for _, g in store.trial_graphs([nct_id])]
     if not graphs:
+        if store.trial_graphs([nct_id], incomplete=True):
+            raise TrialNotFound(
+                f"{nct_id}: its graph was left incomplete by an interrupted ingest; run the ingest again"
+            )
         raise TrialNotFound(f"{nct_id} is not in the store")
     recs = [_record(store, g) for g in graphs]
     recs.sort(key=_rank, reverse=True)  # newest first

@@ -26,6 +26,9 @@ def _count(ts: TrialStore, query: str) -> int:
 def store_stats(ts: TrialStore) -> dict[str, Any]:
     graphs = ts.trial_graphs()
     trials = {nct for nct, _ in graphs}
+    sources_per_trial: dict[str, int] = {}
+    for nct, _ in graphs:
+        sources_per_trial[nct] = sources_per_trial.get(nct, 0) + 1
     per_format: dict[str, int] = {}
     for q in ts.store.quads_for_pattern(None, T.sourceFormat, None, None):
         value = cast(ox.NamedNode, q.object).value  # an enum member's IRI (kg.mapping)
@@ -66,7 +69,8 @@ def store_stats(ts: TrialStore) -> dict[str, Any]:
     return {
         "trials": len(trials),
         "trial graphs": len(graphs),
-        "trials with several sources": len(graphs) - len(trials) if graphs else 0,
+        "trials with several sources": sum(1 for n in sources_per_trial.values() if n > 1),
+        "incomplete trial graphs (an interrupted ingest: run it again)": len(ts.incomplete_graphs()),
         "quads": len(ts),
         "graphs per source format": dict(sorted(per_format.items())),
         "trial graphs per trialkg version": dict(sorted(per_version.items())),

@@ -543,7 +543,7 @@ def validate_store(
     selected graphs, when they are fewer than half of the store's), that many
     queries at once in threads of this process, calling ``on_query`` after each
     query."""
-    graphs = ts.trial_graphs(nct_ids)
+    graphs = ts.trial_graphs(nct_ids, incomplete=True)  # an interrupted write is reported too
     n = workers if workers is not None else default_workers()
     if Engine(engine) is Engine.SPARQL:
         return _sparql_store(ts, graphs, selected=nct_ids is not None, on_query=on_query, workers=n)
@@ -578,7 +578,7 @@ def _sparql_store(
     workers: int = 1,
 ) -> ValidationReport:
     store = ts.store
-    if selected and len(graphs) * 2 < len(ts.trial_graphs()):
+    if selected and len(graphs) * 2 < len(ts.trial_graphs(incomplete=True)):
         store = ox.Store()
         for _, g in graphs:
             store.bulk_extend(ts.graph_quads(g))
@@ -624,7 +624,7 @@ def validate_merged(
     """Validate all trial graphs merged into ONE data graph (the reference that
     per-graph validation is compared with). Results carry the trial ID read from
     the focus node IRI and no graph."""
-    graphs = ts.trial_graphs(nct_ids)
+    graphs = ts.trial_graphs(nct_ids, incomplete=True)
     triples = (ox.Triple(q.subject, q.predicate, q.object) for _, g in graphs for q in ts.graph_quads(g))
     if Engine(engine) is Engine.SPARQL:
         # read from the store, so already as the store writes them: no literal to compare

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 import kg.export
 import kg.nquads_cache
 from kg import __version__
+from kg import terms as T
 from kg.cli import app
 from kg.ingest import ingest
 from kg.mapping import MappingOptions
@@ -133,6 +134,52 @@ def test_show_lists_what_the_parser_could_not_read(tmp_path: Path) -> None:
     assert "'sixty'" in by_place[f"{base}.DesignModule.EnrollmentInfo.EnrollmentCount"]
     as_text = runner.invoke(app, ["show", "NCT09900003", "--store", str(s)])
     assert f"      note: {by_place[f'{base}.StatusModule.StartDateStruct.StartDate']}" in as_text.output
+
+
+def test_stats_counts_trials_with_several_sources(tmp_path: Path) -> None:
+    records = tmp_path / "records"
+    records.mkdir()
+    for name in ("a.json", "b.json", "c.json"):  # one trial from three source files
+        shutil.copy(V2_FIXTURE, records / name)
+    other = json.loads(V2_FIXTURE.read_text())
+    other["protocolSection"]["identificationModule"]["nctId"] = "NCT09900103"
+    (records / "d.json").write_text(json.dumps(other))
+    s = str(tmp_path / "store")
+    assert runner.invoke(app, ["ingest", "--no-link", "--store", s, str(records)]).exit_code == 0
+    stats = runner.invoke(app, ["stats", "--store", s]).output
+    assert "trials: 2\ntrial graphs: 4\ntrials with several sources: 1\n" in stats
+
+
+def test_a_graph_left_incomplete_is_not_shown_as_a_trial(store: Path, tmp_path: Path) -> None:
+    """A graph without its checksum (a write cut off by a crash) is neither counted,
+    shown, exported nor loaded as a trial; stats says so, validate reports it, and the
+    next ingest of the same source completes it."""
+    s = ox.Store(str(store))
+    [marker] = [q for q in s.quads_for_pattern(None, T.checksum, None, None) if q.subject == q.graph_name]
+    s.remove(marker)
+    s.flush()
+    del s
+    args = ["--store", str(store)]
+    stats = runner.invoke(app, ["stats", *args])
+    assert "trials: 0" in stats.output
+    assert "incomplete trial graphs (an interrupted ingest: run it again): 1" in stats.output
+    shown = runner.invoke(app, ["show", "NCT09900101", *args])
+    assert shown.exit_code == 1
+    assert "NCT09900101: its graph was left incomplete by an interrupted ingest; run the ingest again" in shown.output
+    exported = runner.invoke(app, ["export", "--format", "nquads", *args])
+    assert exported.exit_code == 0 and "NCT09900101" not in exported.output
+    validated = runner.invoke(app, ["validate", "--format", "json", *args])
+    assert validated.exit_code == 1 and "checksum" in validated.output
+    records = tmp_path / "again"
+    records.mkdir()
+    shutil.copy(V2_FIXTURE, records)
+    again = runner.invoke(app, ["ingest", "--no-link", *args, str(records)])
+    assert "1 replaced" in again.output, again.output
+    assert (
+        "incomplete trial graphs (an interrupted ingest: run it again): 0"
+        in runner.invoke(app, ["stats", *args]).output
+    )
+    assert runner.invoke(app, ["show", "NCT09900101", *args]).exit_code == 0
 
 
 @pytest.mark.parametrize("fmt", ["turtle", "ntriples", "nquads", "trig"])

@@ -60,7 +60,7 @@ def validate(
         ts = open_store(store, read_only=True)
         wanted = [t.strip().upper() for t in trial] if trial else None
         if wanted is not None:
-            found = {nct for nct, _ in ts.trial_graphs(wanted)}
+            found = {nct for nct, _ in ts.trial_graphs(wanted, incomplete=True)}
             missing = [t for t in wanted if t not in found]
             if missing:
                 typer.echo(f"error: no trial graph for {', '.join(missing)} in the store", err=True)
@@ -68,7 +68,7 @@ def validate(
         chosen = Engine(engine or DEFAULT_ENGINE)
         if interactive():
             sparql = chosen is Engine.SPARQL
-            total = sparql_query_count() if sparql else len(ts.trial_graphs(wanted))
+            total = sparql_query_count() if sparql else len(ts.trial_graphs(wanted, incomplete=True))
             unit = "queries" if sparql else "trial graphs"
             with Progress(
                 TextColumn(f"validating ({unit})"),
