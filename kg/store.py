@@ -14,7 +14,10 @@ queries, still sees an incomplete graph's statements until that ingest is re-run
 
 from __future__ import annotations
 
+import fcntl
 import os
+import sys
+import weakref
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import cast
@@ -32,8 +35,66 @@ def default_store_path() -> Path:
     return Path(os.environ.get(STORE_ENV) or DEFAULT_STORE)
 
 
+LOCK_FILE = "trialkg.lock"
+
+#: Store locks this process holds: resolved store path -> [lock file descriptor, users].
+#: A process (and the workers it forks) takes a store's lock once, however many
+#: TrialStore objects it opens on it.
+_HELD: dict[Path, list[int]] = {}
+
+
+def _lock(path: Path, *, write: bool) -> Path | None:
+    """Take the store's lock: exclusive to write, shared to read.
+
+    Oxigraph opens a store read-only without looking at its writers, and reading
+    while another process writes is undefined there (a reader was seen growing to
+    24 GB). So a reader refuses a store that a trialkg command is writing, and a
+    writer waits until the commands reading or writing it have finished. Returns the
+    key to release, or None when no lock file can be had (a read-only directory)."""
+    key = path.resolve()
+    if key in _HELD:
+        _HELD[key][1] += 1
+        return key
+    if not write and not (key / "CURRENT").exists():
+        return None  # not a store (yet): Oxigraph says so when it opens it; leave no lock file there
+    try:
+        fd = os.open(key / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        if write:
+            raise
+        return None
+    try:
+        fcntl.flock(fd, (fcntl.LOCK_EX if write else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+    except BlockingIOError:
+        if not write:
+            os.close(fd)
+            raise StoreError(
+                f"the store at {path} is being written by another trialkg command (ingest or vocab import): "
+                "run this again when it has finished"
+            ) from None
+        print(f"waiting for the other trialkg commands using the store at {path} to finish ...", file=sys.stderr)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except OSError:  # a file system without locks: go on as Oxigraph alone would
+        os.close(fd)
+        return None
+    _HELD[key] = [fd, 1]
+    return key
+
+
+def _unlock(key: Path) -> None:
+    held = _HELD.get(key)
+    if held is None:
+        return
+    held[1] -= 1
+    if held[1] == 0:
+        del _HELD[key]
+        os.close(held[0])
+
+
 class TrialStore:
-    """A trialkg store. ``path=None`` gives an in-memory store (tests, one-off runs)."""
+    """A trialkg store. ``path=None`` gives an in-memory store (tests, one-off runs).
+
+    An on-disk store is locked while the object lives (see :func:`_lock`)."""
 
     def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
         self.path = Path(path) if path is not None else None
@@ -41,14 +102,21 @@ class TrialStore:
             if self.path is None:
                 self.store = ox.Store()
             elif read_only:
-                if not self.path.exists():
-                    raise StoreError(f"no store at {self.path}: run `trialkg ingest` first or pass --store")
+                if not self.path.is_dir():
+                    what = "no store" if not self.path.exists() else "not a store (a file)"
+                    raise StoreError(f"{what} at {self.path}: run `trialkg ingest` first or pass --store")
+                self._hold(_lock(self.path, write=False))
                 self.store = ox.Store.read_only(str(self.path))
             else:
                 self.path.mkdir(parents=True, exist_ok=True)
+                self._hold(_lock(self.path, write=True))
                 self.store = ox.Store(str(self.path))
         except OSError as exc:
             raise StoreError(f"cannot open the store at {self.path}: {exc}") from exc
+
+    def _hold(self, key: Path | None) -> None:
+        if key is not None:
+            weakref.finalize(self, _unlock, key)
 
     # -- trial graphs -------------------------------------------------------
 
