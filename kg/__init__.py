@@ -5,4 +5,4 @@ from importlib.metadata import PackageNotFoundError, version
 try:
     __version__ = version("trialkg")
 except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.5.3"
+    __version__ = "0.5.4"

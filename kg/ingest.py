@@ -11,6 +11,7 @@ records are reported (file, place, reason) and the rest of the batch goes on.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import logging
 import multiprocessing
@@ -52,6 +53,14 @@ def store_linker(store: TrialStore) -> Linker:
     import changed them (see :meth:`kg.linking.Linker.from_store`)."""
     cache_dir = store.path / LINKER_CACHE_DIR if store.path is not None else None
     return Linker.from_store(store.store, cache_dir=cache_dir)
+
+
+def ingest_settings(options: MappingOptions, linker: TrialLinker | None) -> str:
+    """What shapes a graph besides its source and the tool version: whether contacts'
+    phone and e-mail are in it, and which vocabularies linked it (the linker's
+    fingerprint). A graph ingested with other settings is rebuilt, not "unchanged"."""
+    links = "none" if linker is None else getattr(linker, "fingerprint", None) or type(linker).__name__
+    return f"contacts={'yes' if options.include_contacts else 'no'}; links={links}"
 
 
 #: Called with each trial, its graph IRI and quads before it is stored; returns
@@ -236,6 +245,7 @@ def ingest(
     on-disk store, also keep each graph written in the N-Quads cache
     (:mod:`kg.nquads_cache`), which N-Quads exports copy from."""
     opts = options or MappingOptions(ingest_time=ingest_time())
+    opts = dataclasses.replace(opts, settings=ingest_settings(opts, linker))
     report = IngestReport()
     cache = NQuadsCache.for_writing(store.path) if nquads_cache and store.path is not None else None
     body: list[bytes] = []
@@ -280,8 +290,8 @@ def ingest(
             graph = ox.NamedNode(item.graph)
             if item.graph in pending_graphs or item.graph in loader.graphs:
                 flush(wait=True)  # the same graph twice in one run: the later one wins
-            old_checksum, old_version = store.graph_checksum(graph)
-            if old_checksum == item.checksum and old_version == opts.tool_version:
+            old = store.graph_checksum(graph)
+            if old == (item.checksum, opts.tool_version, opts.settings):
                 report.trials_unchanged += 1
                 report.per_format[trial.source.format.value] += 1
                 continue
@@ -300,7 +310,7 @@ def ingest(
                 if item.packed is not None
                 else None
             )
-            if old_checksum is None:
+            if old[0] is None:  # no such graph yet
                 body.append(item_body)
                 markers.append(item.marker)
                 pending_graphs.add(item.graph)

@@ -34,6 +34,9 @@ class MappingOptions:
     include_contacts: bool = False  # phone and e-mail of contacts (personal data)
     ingest_time: str | None = None  # xsd:dateTime lexical form; None leaves it out
     tool_version: str = __version__
+    #: the ingest settings that shape a graph besides its source (kg.ingest.ingest_settings);
+    #: None leaves them out
+    settings: str | None = None
 
 
 _ENUM_NODES: dict[tuple[type, str], NamedNode] = {}
@@ -170,6 +173,8 @@ def trial_quads(trial: Trial, options: MappingOptions = MappingOptions()) -> lis
         add(Quad(g, T.recordLastUpdate, _date(src.last_update), g))
     add(Quad(g, T.partial, _bool(src.partial), g))
     add(Quad(g, T.toolVersion, Literal(options.tool_version), g))
+    if options.settings is not None:
+        add(Quad(g, T.ingestSettings, Literal(options.settings), g))
     if options.ingest_time is not None:
         add(Quad(g, T.PROV_GENERATED_AT_TIME, Literal(options.ingest_time, datatype=T.XSD_DATETIME), g))
     for note in src.notes:

@@ -120,19 +120,22 @@ class TrialStore:
 
     # -- trial graphs -------------------------------------------------------
 
-    def graph_checksum(self, graph: ox.NamedNode) -> tuple[str | None, str | None]:
-        """``(checksum, tool version)`` recorded in a trial graph; ``(None, None)`` when
-        there is no such graph, and ``("", version)`` for an interrupted write."""
+    def graph_checksum(self, graph: ox.NamedNode) -> tuple[str | None, str | None, str | None]:
+        """``(checksum, tool version, ingest settings)`` recorded in a trial graph;
+        ``(None, None, None)`` when there is no such graph, and a checksum ``""`` for an
+        interrupted write."""
         if not self.store.contains_named_graph(graph):
-            return None, None
+            return None, None, None
         checksum: str | None = ""
-        version = None
-        # both are literals written by kg.mapping
+        version = settings = None
+        # all are literals written by kg.mapping
         for q in self.store.quads_for_pattern(graph, T.checksum, None, graph):
             checksum = cast(ox.Literal, q.object).value
         for q in self.store.quads_for_pattern(graph, T.toolVersion, None, graph):
             version = cast(ox.Literal, q.object).value
-        return checksum, version
+        for q in self.store.quads_for_pattern(graph, T.ingestSettings, None, graph):
+            settings = cast(ox.Literal, q.object).value
+        return checksum, version, settings
 
     def add_new_graphs(self, quads: list[ox.Quad]) -> None:
         """Add the quads of graphs that are not in the store yet (see the module doc)."""

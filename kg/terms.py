@@ -300,6 +300,7 @@ recordLastUpdateText = tkg("recordLastUpdateText")
 partial = tkg("partial")
 toolVersion = tkg("toolVersion")
 parseNote = tkg("parseNote")
+ingestSettings = tkg("ingestSettings")
 
 
 # --------------------------------------------------------------------------

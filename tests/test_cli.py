@@ -136,6 +136,34 @@ def test_show_lists_what_the_parser_could_not_read(tmp_path: Path) -> None:
     assert f"      note: {by_place[f'{base}.StatusModule.StartDateStruct.StartDate']}" in as_text.output
 
 
+def test_reingest_with_other_settings_rebuilds_the_graph(tmp_path: Path) -> None:
+    """Opting out of contacts, or linking where the first run did not, is not
+    "unchanged": the graph is rebuilt with the new settings."""
+    s = ["--store", str(tmp_path / "store")]
+
+    def run(*flags: str) -> str:
+        result = runner.invoke(app, ["ingest", *flags, *s, str(V2_FIXTURE)])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    def exported() -> str:
+        return runner.invoke(app, ["export", "--format", "nquads", *s]).output
+
+    assert "1 added" in run("--no-link", "--include-contacts")
+    assert "jane.roe@example.org" in exported() and "+1 555 0100" in exported()
+    assert "1 unchanged" in run("--no-link", "--include-contacts")
+    assert "1 replaced" in run("--no-link")
+    assert "jane.roe@example.org" not in exported() and "+1 555 0100" not in exported()
+    assert "linkedConcept" not in exported()
+    assert "1 replaced" in run()  # now with the bundled vocabulary
+    assert "linkedConcept" in exported()
+    assert "1 unchanged" in run()
+    mesh = FIXTURES / "vocab" / "desc2024_mini.xml"
+    assert runner.invoke(app, ["vocab", "import", str(mesh), *s]).exit_code == 0
+    assert "1 replaced" in run()  # the vocabularies changed: linked again
+    assert "1 unchanged" in run()
+
+
 def test_stats_counts_trials_with_several_sources(tmp_path: Path) -> None:
     records = tmp_path / "records"
     records.mkdir()

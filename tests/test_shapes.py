@@ -27,7 +27,7 @@ from kg.mapping import MappingOptions, graph_for, trial_quads
 from kg.validation import SHAPES_NS, Engine, ValidationReport, validate_triples
 from tests.maximal import NCT, maximal_trial
 
-OPTS = MappingOptions(include_contacts=True, ingest_time="2024-01-01T00:00:00Z")
+OPTS = MappingOptions(include_contacts=True, ingest_time="2024-01-01T00:00:00Z", settings="contacts=yes; links=none")
 BASE_TRIAL = maximal_trial(notes=False)
 GRAPH = graph_for(BASE_TRIAL)
 B = f"{T.DATA_NS}trial/{NCT}"
@@ -463,6 +463,7 @@ case(
     one("Source-partial-page", W, "In", typed("true", "boolean")),
 )
 string_prop("Source-toolVersion", "source", "toolVersion", required=True)
+string_prop("Source-ingestSettings", "source", "ingestSettings")
 case(
     "Source-generatedAtTime/max",
     "source",

@@ -239,9 +239,11 @@ class Linker:
           Ontology term when one tissue is known, and autologous or allogeneic.
     """
 
-    def __init__(self, index: LinkIndex, curated: Curated | None = None) -> None:
+    def __init__(self, index: LinkIndex, curated: Curated | None = None, *, fingerprint: str | None = None) -> None:
         self.index = index
         self.curated = curated or bundled()
+        #: names the vocabularies this linker links to (kg.ingest.ingest_settings)
+        self.fingerprint = fingerprint or f"index-{INDEX_VERSION}-{self.curated.checksum[:12]}-{len(index.concepts)}"
         self.cells = CellMatcher(self.curated)
         self._refine = self.curated.refinements()
         self._general = self.curated.generalisations()
@@ -274,7 +276,7 @@ class Linker:
                     started = time.perf_counter()
                     index = LinkIndex.from_bytes(cache.read_bytes())
                 log.info("linker index read from %s in %.1f s", cache, time.perf_counter() - started)
-                return cls(index, curated)
+                return cls(index, curated, fingerprint=key)
             except (OSError, ValueError) as exc:
                 log.warning("ignoring unreadable linker index cache %s: %s", cache, exc)
         with _no_gc():
@@ -291,7 +293,7 @@ class Linker:
                 tmp.replace(cache)
             except OSError as exc:
                 log.warning("cannot cache the linker index in %s: %s", cache_dir, exc)
-        return cls(index, curated)
+        return cls(index, curated, fingerprint=key)
 
     # -- the entry point -----------------------------------------------------------
 
