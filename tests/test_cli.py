@@ -233,7 +233,7 @@ def test_export_formats_parse_back(store: Path, tmp_path: Path, fmt: str) -> Non
 
 def test_export_selected_trial_and_chunks(store: Path, tmp_path: Path) -> None:
     none = runner.invoke(app, ["export", "-f", "nquads", "--trial", "NCT00000001", "--store", str(store)])
-    assert none.exit_code == 0 and none.stdout == ""
+    assert none.exit_code == 2 and none.stdout == ""  # not in the store: an error, not an empty export
     chunks = tmp_path / "chunks"
     result = runner.invoke(
         app, ["export", "-f", "nquads", "--chunk-quads", "50", "-o", str(chunks), "--store", str(store)]
@@ -331,6 +331,26 @@ def test_ingest_exit_status_reports_bad_files(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "skipped: broken.json: invalid JSON" in result.output
     assert "1 added" in result.output
+
+
+def test_unknown_trials_formats_and_numbers_are_refused(store: Path) -> None:
+    s = ["--store", str(store)]
+    for args, message in [
+        (["export", "-f", "nquads", "-t", "NCT99999999"], "no trial graph for NCT99999999 in the store"),
+        (["conflicts", "NCT99999999"], "no trial graph for NCT99999999 in the store"),
+        (["stats", "-f", "xml"], "unknown format 'xml': use text or json"),
+        (["conflicts", "-f", "xml"], "unknown format 'xml': use text or json"),
+        (["sparql"], "give a query, or --file with one"),
+        (["sparql", "PREFIX ex: <http://e/>\nINSERT DATA { ex:a ex:b ex:c }"], "this is a SPARQL update"),
+        (["export", "-f", "nquads", "--chunk-quads", "0", "-o", str(store.parent / "chunks")], "--chunk-quads"),
+        (["ingest", "-j", "0", str(V2_FIXTURE)], "--workers"),
+    ]:
+        result = runner.invoke(app, [*args, *s])
+        assert result.exit_code == 2, (args, result.output)
+        assert message in result.output, (args, result.output)
+        assert "Traceback" not in result.output
+    lower = runner.invoke(app, ["export", "-f", "nquads", "-t", "nct09900101", *s])
+    assert lower.exit_code == 0 and "<https://w3id.org/trialkg/trial/NCT09900101>" in lower.output
 
 
 def test_missing_store_is_a_clean_error(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +13,7 @@ import typer
 from kg import __version__
 from kg.cli._options import EngineOption, OutputFormat, StoreOption, TrialOption, interactive, open_store
 from kg.errors import TrialKGError
+from kg.store import TrialStore
 
 app = typer.Typer(
     name="trialkg",
@@ -25,6 +27,23 @@ app = typer.Typer(
 def fail(message: str, code: int = 2) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code)
+
+
+def known_trials(ts: TrialStore, nct_ids: list[str] | None) -> list[str] | None:
+    """The NCT IDs asked for, in upper case; an ID with no trial graph is an error."""
+    if not nct_ids:
+        return None
+    wanted = [n.strip().upper() for n in nct_ids]
+    found = {nct for nct, _ in ts.trial_graphs(wanted)}
+    missing = [n for n in wanted if n not in found]
+    if missing:
+        raise fail(f"no trial graph for {', '.join(missing)} in the store")
+    return wanted
+
+
+def _text_or_json(fmt: str) -> None:
+    if fmt not in ("text", "json"):
+        raise fail(f"unknown format {fmt!r}: use text or json")
 
 
 def _version(value: bool) -> None:
@@ -68,7 +87,10 @@ def ingest(
     workers: Annotated[
         int | None,
         typer.Option(
-            "--workers", "-j", help="Worker processes for parsing and mapping (default: one per core, up to 4)."
+            "--workers",
+            "-j",
+            min=1,
+            help="Worker processes for parsing and mapping (default: one per core, up to 4).",
         ),
     ] = None,
 ) -> None:
@@ -142,13 +164,18 @@ def export(
     chunk_quads: Annotated[
         int | None,
         typer.Option(
-            "--chunk-quads", help="N-Quads only: write files of about this many quads into --output (a directory)."
+            "--chunk-quads",
+            min=1,
+            help="N-Quads only: write files of about this many quads into --output (a directory).",
         ),
     ] = None,
     workers: Annotated[
         int | None,
         typer.Option(
-            "--workers", "-j", help="Processes reading the store for large exports (default: one per core, up to 4)."
+            "--workers",
+            "-j",
+            min=1,
+            help="Processes reading the store for large exports (default: one per core, up to 4).",
         ),
     ] = None,
     no_cache: Annotated[
@@ -173,6 +200,7 @@ def export(
         raise fail(f"unknown format {fmt!r}: use turtle, ntriples, nquads or trig") from None
     try:
         ts = open_store(store, read_only=True)
+        trial = known_trials(ts, trial)
         if chunk_quads is not None:
             if f is not ExportFormat.nquads or output is None:
                 raise fail("--chunk-quads needs --format nquads and --output DIRECTORY")
@@ -226,8 +254,10 @@ def conflicts(
     """List every field on which sources of the same trial disagree, with each source's value and date."""
     from kg.readback import conflicts as run
 
+    _text_or_json(fmt)
     try:
-        rows = run(open_store(store, read_only=True), [n.upper() for n in nct_ids] if nct_ids else None)
+        ts = open_store(store, read_only=True)
+        rows = run(ts, known_trials(ts, nct_ids))
     except TrialKGError as exc:
         raise fail(str(exc), 1) from None
     if fmt == "json":
@@ -250,6 +280,7 @@ def stats(
     """Counts: trials, graphs, quads, per-source-format trials, linked and unlinked conditions."""
     from kg.statistics import store_stats
 
+    _text_or_json(fmt)
     try:
         s = store_stats(open_store(store, read_only=True))
     except TrialKGError as exc:
@@ -287,7 +318,9 @@ def sparql(
     """Run an ad-hoc SPARQL query on the store (the default graph is the union of all graphs)."""
     from kg.results import render, solutions_to_rows
 
-    if (query is None) == (file is None):
+    if query is None and file is None:
+        raise fail("give a query, or --file with one")
+    if query is not None and file is not None:
         raise fail("give a query or --file, not both")
     if file is not None:
         text = file.read_text(encoding="utf-8")
@@ -299,10 +332,17 @@ def sparql(
         result = ts.store.query(text, use_default_graph_as_union=True)
         variables, rows = solutions_to_rows(result)
     except SyntaxError as exc:
+        if _UPDATE.match(_PROLOGUE.sub("", text)):
+            raise fail("this is a SPARQL update: sparql runs queries (SELECT, ASK, CONSTRUCT, DESCRIBE) only") from None
         raise fail(f"SPARQL syntax error: {exc}") from None
     except (OSError, TrialKGError) as exc:
         raise fail(str(exc)) from None
     typer.echo(render(variables, rows, fmt.value), nl=False)
+
+
+#: A query's prologue (comments, BASE and PREFIX declarations) and the words that start an update.
+_PROLOGUE = re.compile(r"^(?:\s+|#[^\n]*\n?|(?:BASE\s*<[^>]*>|PREFIX\s+[^:\s]*:\s*<[^>]*>))*", re.IGNORECASE)
+_UPDATE = re.compile(r"(?:INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)\b", re.IGNORECASE)
 
 
 def _register_subcommands() -> None:

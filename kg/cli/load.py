@@ -81,12 +81,13 @@ def load(
         int | None,
         typer.Option(
             "--batch",
+            min=1,
             help=f"Graphs per request in the update (default {DEFAULT_BATCH[LoadMode.update]}) "
             f"and quads (default {DEFAULT_BATCH[LoadMode.quads]}) modes.",
             show_default=False,
         ),
     ] = None,
-    workers: Annotated[int, typer.Option("--workers", help="Requests in flight at once.")] = 2,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Requests in flight at once.")] = 2,
     user: UserOption = None,
     password_env: PasswordEnvOption = PASSWORD_ENV,
     vocab: VocabOption = False,
@@ -107,7 +108,9 @@ def load(
             "--no-cache", help="Read every graph from the store, not from the N-Quads cache that ingest keeps."
         ),
     ] = False,
-    retries: Annotated[int, typer.Option("--retries", help="Retries of a request after a transient failure.")] = 5,
+    retries: Annotated[
+        int, typer.Option("--retries", min=0, help="Retries of a request after a transient failure.")
+    ] = 5,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for one request.")] = 300.0,
     store: StoreOption = None,
 ) -> None:
