@@ -281,7 +281,7 @@ def ingest(
     try:
         for item in _mapped(iter_files(paths), job, workers):
             if isinstance(item, ParseError):
-                log.warning("%s", item)
+                log.info("skipped: %s", item)  # the report holds it (the CLI lists it once, at the end)
                 report.errors.append(item)
                 continue
             trial = item.trial

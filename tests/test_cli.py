@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -331,6 +333,17 @@ def test_ingest_exit_status_reports_bad_files(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "skipped: broken.json: invalid JSON" in result.output
     assert "1 added" in result.output
+
+
+def test_a_skipped_file_is_said_once(tmp_path: Path) -> None:
+    """As the installed command prints it (logging's own handler writes to the real stderr)."""
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"protocolSection": ')
+    script = "import sys; from kg.cli import app; sys.argv[0] = 'trialkg'; app()"
+    args = ["ingest", "--no-link", "--store", str(tmp_path / "s"), str(broken)]
+    done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, check=False)
+    assert done.returncode == 1
+    assert done.stderr.count("broken.json") == 1, done.stderr
 
 
 def test_unknown_trials_formats_and_numbers_are_refused(store: Path) -> None:
