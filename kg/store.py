@@ -108,6 +108,12 @@ class TrialStore:
                 self._hold(_lock(self.path, write=False))
                 self.store = ox.Store.read_only(str(self.path))
             else:
+                if self.path.exists() and not self.path.is_dir():
+                    raise StoreError(f"{self.path} is a file, not a store directory: pass a new or empty directory")
+                if self.path.is_dir() and not (self.path / "CURRENT").exists() and any(self.path.iterdir()):
+                    raise StoreError(
+                        f"{self.path} holds other files and is not a trialkg store: pass a new or empty directory"
+                    )
                 self.path.mkdir(parents=True, exist_ok=True)
                 self._hold(_lock(self.path, write=True))
                 self.store = ox.Store(str(self.path))

@@ -373,6 +373,20 @@ def test_missing_store_is_a_clean_error(tmp_path: Path) -> None:
     assert "Traceback" not in result.output
 
 
+def test_ingest_into_a_file_or_a_folder_of_other_files_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "papers"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    for target, message in [
+        (folder, "holds other files and is not a trialkg store"),
+        (folder / "notes.txt", "is a file, not a store directory"),
+    ]:
+        result = runner.invoke(app, ["ingest", "--no-link", "--store", str(target), str(V2_FIXTURE)])
+        assert result.exit_code == 2, result.output
+        assert message in result.output
+    assert [p.name for p in folder.iterdir()] == ["notes.txt"]  # nothing written there
+
+
 def test_help_everywhere() -> None:
     for cmd in (["--help"], ["ingest", "--help"], ["export", "--help"], ["show", "--help"], ["stats", "--help"]):
         result = runner.invoke(app, cmd)
