@@ -26,6 +26,7 @@ from kg import terms as T
 from kg.errors import TrialKGError
 from kg.nquads_cache import NQuadsCache, cached_rows
 from kg.store import TrialStore
+from kg.workers import die_with_parent
 
 
 class ExportError(TrialKGError):
@@ -215,7 +216,12 @@ def _write_parallel(
     try:
         with (
             tempfile.TemporaryDirectory(prefix=".trialkg-export-", dir=part_dir) as tmp,
-            ProcessPoolExecutor(len(shares) - 1, mp_context=multiprocessing.get_context("spawn")) as pool,
+            ProcessPoolExecutor(
+                len(shares) - 1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=die_with_parent,
+                initargs=(os.getpid(),),
+            ) as pool,
         ):
             parts = [Path(tmp) / f"part-{i:03d}" for i in range(1, len(shares))]
             futures = [

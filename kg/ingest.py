@@ -34,6 +34,7 @@ from kg.nquads_cache import NQuadsCache, Packer, Row, Unpacker, stamp
 from kg.reader import SourceFile, iter_files, module_for
 from kg.sources._common import internal_error
 from kg.store import TrialStore
+from kg.workers import die_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -130,8 +131,11 @@ _JOB: _Job | None = None  # set in each worker (inherited by fork, or by the ini
 _PACKER: Packer | None = None  # made on first use in each process
 
 
-def _init_worker(job: _Job) -> None:
+def _init_worker(job: _Job, parent: int | None = None) -> None:
+    """Set the job; in a worker (``parent``: the pid of the command) also end with it."""
     global _JOB  # noqa: PLW0603 - per-process worker state
+    if parent is not None:
+        die_with_parent(parent)
     _JOB = job
 
 
@@ -209,7 +213,7 @@ def _mapped(files: Iterable[SourceFile | ParseError], job: _Job, workers: int) -
     window = workers * 2
     pending: deque[Future[list[MappedTrial | ParseError]]] = deque()
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(job,)) as pool:
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(job, os.getpid())) as pool:
         for sf in sources:
             if isinstance(sf, ParseError):
                 yield sf

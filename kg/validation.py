@@ -49,6 +49,7 @@ from kg import resources, shacl_sparql
 from kg import terms as T
 from kg.model import Trial
 from kg.store import TrialStore
+from kg.workers import die_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -558,7 +559,9 @@ def validate_store(
                     on_graph(rep.graphs[0] if rep.graphs else "")
     else:
         ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-        with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
+        with ProcessPoolExecutor(
+            max_workers=n, mp_context=ctx, initializer=die_with_parent, initargs=(os.getpid(),)
+        ) as pool:
             for part in pool.map(_validate_chunk, chunks):
                 for rep in part:
                     report.extend(rep)
