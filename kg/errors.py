@@ -54,6 +54,14 @@ class StoreError(TrialKGError):
     """The embedded store could not be opened or written."""
 
 
+class TrialsNotInStore(StoreError):
+    """NCT IDs asked for that have no trial graph in the store."""
+
+    def __init__(self, missing: list[str]) -> None:
+        self.missing = missing
+        super().__init__(f"no trial graph for {', '.join(missing)} in the store")
+
+
 class QueryError(TrialKGError):
     """A saved query is missing, malformed or got a bad parameter."""
 

@@ -56,12 +56,9 @@ def store_linker(store: TrialStore) -> Linker:
     return Linker.from_store(store.store, cache_dir=cache_dir)
 
 
-def ingest_settings(options: MappingOptions, linker: TrialLinker | None) -> str:
-    """What shapes a graph besides its source and the tool version: whether contacts'
-    phone and e-mail are in it, and which vocabularies linked it (the linker's
-    fingerprint). A graph ingested with other settings is rebuilt, not "unchanged"."""
-    links = "none" if linker is None else getattr(linker, "fingerprint", None) or type(linker).__name__
-    return f"contacts={'yes' if options.include_contacts else 'no'}; links={links}"
+def _links(linker: TrialLinker | None) -> str:
+    """Names the vocabularies ``linker`` links to (:attr:`MappingOptions.links`)."""
+    return "none" if linker is None else getattr(linker, "fingerprint", None) or type(linker).__name__
 
 
 #: Called with each trial, its graph IRI and quads before it is stored; returns
@@ -249,7 +246,7 @@ def ingest(
     on-disk store, also keep each graph written in the N-Quads cache
     (:mod:`kg.nquads_cache`), which N-Quads exports copy from."""
     opts = options or MappingOptions(ingest_time=ingest_time())
-    opts = dataclasses.replace(opts, settings=ingest_settings(opts, linker))
+    opts = dataclasses.replace(opts, links=_links(linker))
     report = IngestReport()
     cache = NQuadsCache.for_writing(store.path) if nquads_cache and store.path is not None else None
     body: list[bytes] = []
@@ -294,8 +291,8 @@ def ingest(
             graph = ox.NamedNode(item.graph)
             if item.graph in pending_graphs or item.graph in loader.graphs:
                 flush(wait=True)  # the same graph twice in one run: the later one wins
-            old = store.graph_checksum(graph)
-            if old == (item.checksum, opts.tool_version, opts.settings):
+            old_checksum, old_version, old_settings = store.graph_checksum(graph)
+            if (old_checksum, old_version, old_settings) == (item.checksum, opts.tool_version, opts.settings):
                 report.trials_unchanged += 1
                 report.per_format[trial.source.format.value] += 1
                 continue
@@ -314,7 +311,7 @@ def ingest(
                 if item.packed is not None
                 else None
             )
-            if old[0] is None:  # no such graph yet
+            if old_checksum is None:
                 body.append(item_body)
                 markers.append(item.marker)
                 pending_graphs.add(item.graph)

@@ -52,7 +52,7 @@ from typing import TextIO
 import pyoxigraph as ox
 
 from kg import terms as T
-from kg.errors import LoadError
+from kg.errors import LoadError, TrialsNotInStore
 from kg.export import graphs_to_export
 from kg.model import NCT_ID
 from kg.nquads_cache import NQuadsCache, Row, Unpacker, cached_rows
@@ -376,12 +376,10 @@ _WRITERS: dict[LoadMode, type[_Writer]] = {
 def select_graphs(store: TrialStore, nct_ids: list[str] | None, *, vocab: bool) -> list[str]:
     """The graphs to load: every trial graph (or those of ``nct_ids``), then the vocabulary
     graphs with ``vocab``. Raises :class:`LoadError` for an NCT ID with no graph."""
-    wanted = [n.strip().upper() for n in nct_ids] if nct_ids else None
-    if wanted:
-        found = {nct for nct, _ in store.trial_graphs(wanted)}
-        absent = sorted(set(wanted) - found)
-        if absent:
-            raise LoadError(f"not in the store: {', '.join(absent)}")
+    try:
+        wanted = store.require_trials(nct_ids)
+    except TrialsNotInStore as exc:
+        raise LoadError(f"not in the store: {', '.join(sorted(set(exc.missing)))}") from None
     return graphs_to_export(store, wanted, vocab=vocab)
 
 

@@ -34,9 +34,17 @@ class MappingOptions:
     include_contacts: bool = False  # phone and e-mail of contacts (personal data)
     ingest_time: str | None = None  # xsd:dateTime lexical form; None leaves it out
     tool_version: str = __version__
-    #: the ingest settings that shape a graph besides its source (kg.ingest.ingest_settings);
-    #: None leaves them out
-    settings: str | None = None
+    #: the vocabularies that linked the trial: the linker's fingerprint, "none" when not
+    #: linked; None leaves the ingest settings out of the graph
+    links: str | None = None
+
+    @property
+    def settings(self) -> str | None:
+        """What shapes a graph besides its source and the tool version (tkg:ingestSettings):
+        a re-ingest with other settings rebuilds the graph, it is not "unchanged"."""
+        if self.links is None:
+            return None
+        return f"contacts={'yes' if self.include_contacts else 'no'}; links={self.links}"
 
 
 _ENUM_NODES: dict[tuple[type, str], NamedNode] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any, cast
 
 import pyoxigraph as ox
@@ -26,9 +27,7 @@ def _count(ts: TrialStore, query: str) -> int:
 def store_stats(ts: TrialStore) -> dict[str, Any]:
     graphs = ts.trial_graphs()
     trials = {nct for nct, _ in graphs}
-    sources_per_trial: dict[str, int] = {}
-    for nct, _ in graphs:
-        sources_per_trial[nct] = sources_per_trial.get(nct, 0) + 1
+    sources_per_trial = Counter(nct for nct, _ in graphs)
     per_format: dict[str, int] = {}
     for q in ts.store.quads_for_pattern(None, T.sourceFormat, None, None):
         value = cast(ox.NamedNode, q.object).value  # an enum member's IRI (kg.mapping)

@@ -25,7 +25,7 @@ from typing import cast
 import pyoxigraph as ox
 
 from kg import terms as T
-from kg.errors import StoreError
+from kg.errors import StoreError, TrialsNotInStore
 
 DEFAULT_STORE = Path("trialkg-store")
 STORE_ENV = "TRIALKG_STORE"
@@ -175,26 +175,58 @@ class TrialStore:
         """``(nct_id, graph IRI)`` of every complete trial graph, sorted, optionally only
         for ``nct_ids``. ``incomplete=True`` also lists the graphs whose write an
         interrupted ingest left without their checksum (see the module doc)."""
-        out = []
-        wanted = set(nct_ids) if nct_ids is not None else None
-        done = None if incomplete else self._checksummed()
-        for q in self.store.quads_for_pattern(None, T.describesTrial, None, None):
-            # kg.mapping states describesTrial only in named graphs, about the graph's own
-            # IRI, with the trial's IRI as object
-            if not cast(ox.NamedNode, q.graph_name).value.startswith(T.GRAPH_PREFIX):
-                continue  # a copy kept apart (kg.validation quarantine), not a trial graph
-            if done is not None and q.graph_name not in done:
-                continue
-            nct = cast(ox.NamedNode, q.object).value.rsplit("/", 1)[-1]
-            if wanted is None or nct in wanted:
-                out.append((nct, cast(ox.NamedNode, q.subject).value))
-        return sorted(set(out))
+        if nct_ids is None:
+            found = self._described(self.store.quads_for_pattern(None, T.describesTrial, None, None))
+            if incomplete:
+                return found
+            done = self._checksummed()  # one pass, not a lookup per graph
+            return [(nct, g) for nct, g in found if ox.NamedNode(g) in done]
+        found = self._described(self._describing(nct_ids))
+        return found if incomplete else [(nct, g) for nct, g in found if self._has_checksum(ox.NamedNode(g))]
+
+    def require_trials(self, nct_ids: Iterable[str] | None, *, incomplete: bool = False) -> list[str] | None:
+        """``nct_ids`` as NCT IDs (stripped, upper case), each with a trial graph here
+        (complete ones only unless ``incomplete``); raises :class:`TrialsNotInStore`
+        naming those without. None or no IDs: None (every trial)."""
+        if not nct_ids:
+            return None
+        wanted = [n.strip().upper() for n in nct_ids]
+        found = {nct for nct, _ in self.trial_graphs(wanted, incomplete=incomplete)}
+        missing = [n for n in wanted if n not in found]
+        if missing:
+            raise TrialsNotInStore(missing)
+        return wanted
 
     def incomplete_graphs(self) -> list[tuple[str, str]]:
         """``(nct_id, graph IRI)`` of the trial graphs an interrupted ingest left without
         their checksum: the next ingest of the same sources replaces them."""
-        complete = set(self.trial_graphs())
-        return [item for item in self.trial_graphs(incomplete=True) if item not in complete]
+        done = self._checksummed()
+        return [(nct, g) for nct, g in self.trial_graphs(incomplete=True) if ox.NamedNode(g) not in done]
+
+    def _describing(self, nct_ids: Iterable[str]) -> Iterator[ox.Quad]:
+        """The ``tkg:describesTrial`` quads of these trials, looked up by trial IRI."""
+        for nct in set(nct_ids):
+            try:
+                trial = T.trial_iri(nct)
+            except ValueError:  # not an IRI ("NCT 123"): no trial of ours has it
+                continue
+            yield from self.store.quads_for_pattern(None, T.describesTrial, trial, None)
+
+    @staticmethod
+    def _described(quads: Iterable[ox.Quad]) -> list[tuple[str, str]]:
+        """``(nct_id, graph IRI)`` of ``tkg:describesTrial`` quads, sorted. kg.mapping
+        states describesTrial only in named graphs, about the graph's own IRI, with the
+        trial's IRI as object."""
+        out = set()
+        for q in quads:
+            if not cast(ox.NamedNode, q.graph_name).value.startswith(T.GRAPH_PREFIX):
+                continue  # a copy kept apart (kg.validation quarantine), not a trial graph
+            nct = cast(ox.NamedNode, q.object).value.rsplit("/", 1)[-1]
+            out.add((nct, cast(ox.NamedNode, q.subject).value))
+        return sorted(out)
+
+    def _has_checksum(self, graph: ox.NamedNode) -> bool:
+        return next(iter(self.store.quads_for_pattern(graph, T.checksum, None, graph)), None) is not None
 
     def _checksummed(self) -> set[ox.NamedNode | ox.BlankNode | ox.DefaultGraph]:
         return {

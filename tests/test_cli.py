@@ -351,6 +351,7 @@ def test_unknown_trials_formats_and_numbers_are_refused(store: Path) -> None:
     for args, message in [
         (["export", "-f", "nquads", "-t", "NCT99999999"], "no trial graph for NCT99999999 in the store"),
         (["conflicts", "NCT99999999"], "no trial graph for NCT99999999 in the store"),
+        (["validate", "-t", "NCT 0990 0101"], "no trial graph for NCT 0990 0101 in the store"),
         (["stats", "-f", "xml"], "unknown format 'xml': use text or json"),
         (["conflicts", "-f", "xml"], "unknown format 'xml': use text or json"),
         (["sparql"], "give a query, or --file with one"),

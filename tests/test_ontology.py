@@ -112,9 +112,7 @@ def test_ontology_version_is_the_package_version(onto: rdflib.Graph) -> None:
 
 
 def test_maximal_trial_emits_only_declared_terms(onto: rdflib.Graph) -> None:
-    options = MappingOptions(
-        include_contacts=True, ingest_time="2024-01-01T00:00:00Z", settings="contacts=yes; links=none"
-    )
+    options = MappingOptions(include_contacts=True, ingest_time="2024-01-01T00:00:00Z", links="none")
     quads = trial_quads(maximal_trial(), options)
     used = _emitted(quads)
     assert _undeclared(used, onto) == set()

@@ -27,7 +27,7 @@ from kg.mapping import MappingOptions, graph_for, trial_quads
 from kg.validation import SHAPES_NS, Engine, ValidationReport, validate_triples
 from tests.maximal import NCT, maximal_trial
 
-OPTS = MappingOptions(include_contacts=True, ingest_time="2024-01-01T00:00:00Z", settings="contacts=yes; links=none")
+OPTS = MappingOptions(include_contacts=True, ingest_time="2024-01-01T00:00:00Z", links="none")
 BASE_TRIAL = maximal_trial(notes=False)
 GRAPH = graph_for(BASE_TRIAL)
 B = f"{T.DATA_NS}trial/{NCT}"

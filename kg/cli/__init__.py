@@ -12,8 +12,7 @@ import typer
 
 from kg import __version__
 from kg.cli._options import EngineOption, OutputFormat, StoreOption, TrialOption, interactive, open_store
-from kg.errors import TrialKGError
-from kg.store import TrialStore
+from kg.errors import TrialKGError, TrialsNotInStore
 
 app = typer.Typer(
     name="trialkg",
@@ -27,18 +26,6 @@ app = typer.Typer(
 def fail(message: str, code: int = 2) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code)
-
-
-def known_trials(ts: TrialStore, nct_ids: list[str] | None) -> list[str] | None:
-    """The NCT IDs asked for, in upper case; an ID with no trial graph is an error."""
-    if not nct_ids:
-        return None
-    wanted = [n.strip().upper() for n in nct_ids]
-    found = {nct for nct, _ in ts.trial_graphs(wanted)}
-    missing = [n for n in wanted if n not in found]
-    if missing:
-        raise fail(f"no trial graph for {', '.join(missing)} in the store")
-    return wanted
 
 
 def _text_or_json(fmt: str) -> None:
@@ -200,7 +187,7 @@ def export(
         raise fail(f"unknown format {fmt!r}: use turtle, ntriples, nquads or trig") from None
     try:
         ts = open_store(store, read_only=True)
-        trial = known_trials(ts, trial)
+        trial = ts.require_trials(trial)
         if chunk_quads is not None:
             if f is not ExportFormat.nquads or output is None:
                 raise fail("--chunk-quads needs --format nquads and --output DIRECTORY")
@@ -257,7 +244,9 @@ def conflicts(
     _text_or_json(fmt)
     try:
         ts = open_store(store, read_only=True)
-        rows = run(ts, known_trials(ts, nct_ids))
+        rows = run(ts, ts.require_trials(nct_ids))
+    except TrialsNotInStore as exc:
+        raise fail(str(exc)) from None
     except TrialKGError as exc:
         raise fail(str(exc), 1) from None
     if fmt == "json":

@@ -58,13 +58,7 @@ def validate(
     """
     try:
         ts = open_store(store, read_only=True)
-        wanted = [t.strip().upper() for t in trial] if trial else None
-        if wanted is not None:
-            found = {nct for nct, _ in ts.trial_graphs(wanted, incomplete=True)}
-            missing = [t for t in wanted if t not in found]
-            if missing:
-                typer.echo(f"error: no trial graph for {', '.join(missing)} in the store", err=True)
-                raise typer.Exit(2)
+        wanted = ts.require_trials(trial, incomplete=True)  # an interrupted write is reported too
         chosen = Engine(engine or DEFAULT_ENGINE)
         if interactive():
             sparql = chosen is Engine.SPARQL

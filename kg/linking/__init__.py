@@ -242,7 +242,7 @@ class Linker:
     def __init__(self, index: LinkIndex, curated: Curated | None = None, *, fingerprint: str | None = None) -> None:
         self.index = index
         self.curated = curated or bundled()
-        #: names the vocabularies this linker links to (kg.ingest.ingest_settings)
+        #: names the vocabularies this linker links to (MappingOptions.links)
         self.fingerprint = fingerprint or f"index-{INDEX_VERSION}-{self.curated.checksum[:12]}-{len(index.concepts)}"
         self.cells = CellMatcher(self.curated)
         self._refine = self.curated.refinements()

@@ -110,10 +110,11 @@ def records(data: bytes, name: str, *, strict: bool = False) -> Iterator[Trial |
     try:
         found: Iterable[tuple[str, object] | ParseError] = _studies(orjson.loads(data))
     except orjson.JSONDecodeError as exc:
-        if not _is_json_lines(data):
+        lines = data.split(b"\n")
+        if not _is_json_lines(lines):
             yield ParseError(name, f"invalid JSON: {exc}")
             return
-        found = _json_lines(data, name)
+        found = _json_lines(lines, name)
     for item in found:
         if isinstance(item, ParseError):
             yield item
@@ -130,16 +131,16 @@ def records(data: bytes, name: str, *, strict: bool = False) -> Iterator[Trial |
             yield internal_error(name, exc, where=where)
 
 
-def _is_json_lines(data: bytes) -> bool:
+def _is_json_lines(lines: list[bytes]) -> bool:
     """JSON Lines: one document per line (``jq -c '.studies[]'``), more than one line."""
-    lines = [ln for ln in data.split(b"\n") if ln.strip()]
-    return len(lines) > 1 and all(ln.lstrip().startswith((b"{", b"[")) for ln in lines)
+    documents = [ln for ln in lines if ln.strip()]
+    return len(documents) > 1 and all(ln.lstrip().startswith((b"{", b"[")) for ln in documents)
 
 
-def _json_lines(data: bytes, name: str) -> Iterator[tuple[str, object] | ParseError]:
+def _json_lines(lines: list[bytes], name: str) -> Iterator[tuple[str, object] | ParseError]:
     """The studies of each line, their paths prefixed with the line number; a line
     that is not JSON is an error of its own and the other lines go on."""
-    for number, line in enumerate(data.split(b"\n"), start=1):
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
@@ -151,21 +152,22 @@ def _json_lines(data: bytes, name: str) -> Iterator[tuple[str, object] | ParseEr
             yield f"line {number}: {where}", study
 
 
-def _is_page(node: object) -> bool:
-    return isinstance(node, dict) and isinstance(node.get("studies"), list) and "protocolSection" not in node
+def _page_studies(node: object) -> list[object] | None:
+    """The studies of a search page; None when ``node`` is not one."""
+    if isinstance(node, dict) and "protocolSection" not in node and isinstance(studies := node.get("studies"), list):
+        return studies
+    return None
 
 
 def _studies(doc: object) -> Iterator[tuple[str, object]]:
     """Each study of a document with its JSON path: a lone study; a search page; an
     array of studies; or an array of search pages (pages saved one after another)."""
-    if _is_page(doc):
-        assert isinstance(doc, dict)
-        yield from ((f"$.studies[{i}]", x) for i, x in enumerate(doc["studies"]))
+    if (studies := _page_studies(doc)) is not None:
+        yield from ((f"$.studies[{i}]", x) for i, x in enumerate(studies))
     elif isinstance(doc, list):
         for i, item in enumerate(doc):
-            if _is_page(item):
-                assert isinstance(item, dict)
-                yield from ((f"$[{i}].studies[{j}]", x) for j, x in enumerate(item["studies"]))
+            if (studies := _page_studies(item)) is not None:
+                yield from ((f"$[{i}].studies[{j}]", x) for j, x in enumerate(studies))
             else:
                 yield f"$[{i}]", item
     else:
